@@ -1,0 +1,1 @@
+export { ExitCode, buildProgram, run, type CliIo } from './program';

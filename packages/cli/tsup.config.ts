@@ -1,0 +1,25 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    target: 'node20',
+    platform: 'node',
+    dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
+    sourcemap: true,
+    clean: true,
+    splitting: false,
+    tsconfig: 'tsconfig.json',
+  },
+  {
+    // The executable: ESM only (it awaits at top level).
+    entry: ['src/bin.ts'],
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    splitting: false,
+    tsconfig: 'tsconfig.json',
+  },
+]);

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { berthError, describeCause, hasKind, isBerthError, type BerthError } from './errors';
+
+describe('berth errors', () => {
+  it('are plain objects that survive JSON and are recognised by their kind', () => {
+    const error = berthError.invalidInput({ field: 'spec.name', message: 'name is empty' });
+    expect(error).toEqual({ kind: 'InvalidInput', field: 'spec.name', message: 'name is empty' });
+    const copy: unknown = JSON.parse(JSON.stringify(error));
+    expect(isBerthError(copy)).toBe(true);
+    expect(hasKind(copy, 'InvalidInput') && copy.field).toBe('spec.name');
+    expect(hasKind(copy, 'Timeout')).toBe(false);
+  });
+
+  it('does not mistake other objects for berth errors', () => {
+    for (const value of [
+      null,
+      undefined,
+      'InvalidInput',
+      new Error('x'),
+      { kind: 'Nope', message: 'x' },
+      { kind: 'Timeout' },
+    ]) {
+      expect(isBerthError(value)).toBe(false);
+    }
+  });
+
+  it('can be matched exhaustively', () => {
+    const describe = (e: BerthError): string => {
+      switch (e.kind) {
+        case 'InvalidInput':
+          return e.field;
+        case 'DockerUnreachable':
+          return String(e.attempts.length);
+        case 'DockerApi':
+          return e.operation;
+        case 'EtcdUnreachable':
+          return e.endpoints.join();
+        case 'Etcd':
+          return e.operation;
+        case 'Timeout':
+          return String(e.timeoutMs);
+        case 'Aborted':
+          return e.operation;
+        default: {
+          const never: never = e;
+          return never;
+        }
+      }
+    };
+    expect(describe(berthError.timeout({ operation: 'ping', timeoutMs: 5, message: 'slow' }))).toBe(
+      '5',
+    );
+  });
+
+  it('describes any thrown value in one line', () => {
+    expect(describeCause(new Error('boom'))).toBe('boom');
+    expect(describeCause('plain')).toBe('plain');
+    expect(describeCause({ a: 1 })).toBe('{"a":1}');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(describeCause(cyclic)).toBe('[object Object]');
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Every expected failure in berth is one of these plain objects, told apart by `kind`.
+ * They cross package copies and process boundaries (`--json`) intact, so they are
+ * recognised with {@link isBerthError} / {@link hasKind}, never with `instanceof`.
+ *
+ * Later parts of berth add their kinds here, in this one module.
+ */
+
+/** Where `connectDocker` looked for an engine, and what happened there. */
+export interface DockerConnectAttempt {
+  readonly source: DockerEndpointSource;
+  /** The endpoint this source named, when it named one. */
+  readonly endpoint?: string;
+  readonly outcome: 'skipped' | 'failed' | 'connected';
+  readonly reason: string;
+}
+
+export type DockerEndpointSource =
+  | 'options'
+  | 'DOCKER_HOST'
+  | 'DOCKER_CONTEXT'
+  | 'config-context'
+  | 'rootless-socket'
+  | 'desktop-socket'
+  | 'default-socket';
+
+interface ErrorBase<K extends string> {
+  readonly kind: K;
+  readonly message: string;
+  readonly cause?: unknown;
+}
+
+/** The caller passed something berth will not act on (empty, malformed, contradictory). */
+export interface InvalidInputError extends ErrorBase<'InvalidInput'> {
+  /** The option or argument at fault, e.g. `spec.volumes[1]`. */
+  readonly field: string;
+}
+
+/** No Docker engine answered; `attempts` lists every place looked and why each was passed over. */
+export interface DockerUnreachableError extends ErrorBase<'DockerUnreachable'> {
+  readonly attempts: readonly DockerConnectAttempt[];
+}
+
+/** The engine answered with an error that has no more specific kind. */
+export interface DockerApiError extends ErrorBase<'DockerApi'> {
+  readonly statusCode?: number;
+  /** The operation that failed, e.g. `container.create`. */
+  readonly operation: string;
+}
+
+/** No etcd endpoint answered within the timeout. */
+export interface EtcdUnreachableError extends ErrorBase<'EtcdUnreachable'> {
+  readonly endpoints: readonly string[];
+}
+
+/** etcd answered with an error (auth, permission, compaction, …). */
+export interface EtcdError extends ErrorBase<'Etcd'> {
+  readonly operation: string;
+}
+
+/** A bounded wait ran out. */
+export interface TimeoutError extends ErrorBase<'Timeout'> {
+  readonly operation: string;
+  readonly timeoutMs: number;
+}
+
+/** The caller's AbortSignal fired before the operation finished. */
+export interface AbortedError extends ErrorBase<'Aborted'> {
+  readonly operation: string;
+}
+
+export type BerthError =
+  | InvalidInputError
+  | DockerUnreachableError
+  | DockerApiError
+  | EtcdUnreachableError
+  | EtcdError
+  | TimeoutError
+  | AbortedError;
+
+export type BerthErrorKind = BerthError['kind'];
+
+/** The member of the union with that `kind`. */
+export type BerthErrorOf<K extends BerthErrorKind> = Extract<BerthError, { kind: K }>;
+
+const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
+  'InvalidInput',
+  'DockerUnreachable',
+  'DockerApi',
+  'EtcdUnreachable',
+  'Etcd',
+  'Timeout',
+  'Aborted',
+]);
+
+/** True for any berth error object, whichever copy of the package made it. */
+export function isBerthError(value: unknown): value is BerthError {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, message } = value as { kind?: unknown; message?: unknown };
+  return typeof kind === 'string' && KINDS.has(kind) && typeof message === 'string';
+}
+
+/** Narrow a berth error (or anything) to one kind: `if (hasKind(e, 'NotFound')) e.ref`. */
+export function hasKind<K extends BerthErrorKind>(
+  value: unknown,
+  kind: K,
+): value is BerthErrorOf<K> {
+  return isBerthError(value) && value.kind === kind;
+}
+
+type Fields<K extends BerthErrorKind> = Omit<BerthErrorOf<K>, 'kind'>;
+
+function make<K extends BerthErrorKind>(kind: K) {
+  return (fields: Fields<K>): BerthErrorOf<K> => ({ kind, ...fields }) as BerthErrorOf<K>;
+}
+
+/** Constructors, one per kind: `berthError.invalidInput({ field, message })`. */
+export const berthError = {
+  invalidInput: make('InvalidInput'),
+  dockerUnreachable: make('DockerUnreachable'),
+  dockerApi: make('DockerApi'),
+  etcdUnreachable: make('EtcdUnreachable'),
+  etcd: make('Etcd'),
+  timeout: make('Timeout'),
+  aborted: make('Aborted'),
+} as const;
+
+/** A one-line description of any thrown value, for `message` fields. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message || cause.name;
+  if (typeof cause === 'string') return cause;
+  try {
+    return JSON.stringify(cause) ?? String(cause);
+  } catch {
+    return String(cause);
+  }
+}

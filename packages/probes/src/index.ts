@@ -1,0 +1,7 @@
+export {
+  findingsAtLeast,
+  isSeverity,
+  severityAtLeast,
+  type Finding,
+  type Severity,
+} from './findings';
