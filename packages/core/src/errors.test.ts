@@ -29,6 +29,22 @@ describe('berth errors', () => {
       switch (e.kind) {
         case 'InvalidInput':
           return e.field;
+        case 'NotFound':
+          return e.ref;
+        case 'Ambiguous':
+          return e.matches.map((m) => m.id).join();
+        case 'Conflict':
+          return e.differences.join();
+        case 'InUse':
+          return e.users.map((u) => u.name).join();
+        case 'RegistryAuth':
+          return e.registry;
+        case 'ImagePullFailed':
+          return e.image;
+        case 'CredentialHelper':
+          return e.helper;
+        case 'ReadinessTimeout':
+          return e.lastLogs.join();
         case 'DockerUnreachable':
           return String(e.attempts.length);
         case 'DockerApi':

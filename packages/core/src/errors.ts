@@ -69,8 +69,67 @@ export interface AbortedError extends ErrorBase<'Aborted'> {
   readonly operation: string;
 }
 
+/** The thing named does not exist on the engine (or in the registry, for an image). */
+export interface NotFoundError extends ErrorBase<'NotFound'> {
+  readonly resource: 'container' | 'image' | 'volume' | 'network';
+  readonly ref: string;
+}
+
+/** A container reference (an id prefix) matches more than one container. */
+export interface AmbiguousError extends ErrorBase<'Ambiguous'> {
+  readonly ref: string;
+  readonly matches: readonly { readonly id: string; readonly name: string }[];
+}
+
+/** Something with that name exists and differs from what was asked for; nothing was replaced. */
+export interface ConflictError extends ErrorBase<'Conflict'> {
+  readonly name: string;
+  /** One line per difference: `image: existing nginx:1.25, wanted nginx:1.27`. */
+  readonly differences: readonly string[];
+}
+
+/** Running containers use it, so berth will not remove or replace it. */
+export interface InUseError extends ErrorBase<'InUse'> {
+  readonly name: string;
+  readonly users: readonly { readonly id: string; readonly name: string }[];
+}
+
+/** The registry refused the credentials, or asked for some and got none. */
+export interface RegistryAuthError extends ErrorBase<'RegistryAuth'> {
+  readonly registry: string;
+  readonly image: string;
+}
+
+/** The pull failed: the daemon's own message (a bad reference, a missing tag, a broken layer …). */
+export interface ImagePullFailedError extends ErrorBase<'ImagePullFailed'> {
+  readonly image: string;
+}
+
+/** A `docker-credential-<helper>` program failed or answered nonsense. */
+export interface CredentialHelperError extends ErrorBase<'CredentialHelper'> {
+  readonly helper: string;
+  readonly registry: string;
+}
+
+/** A service container did not become ready in time; carries its last log lines. */
+export interface ReadinessTimeoutError extends ErrorBase<'ReadinessTimeout'> {
+  readonly container: string;
+  readonly timeoutMs: number;
+  readonly lastLogs: readonly string[];
+  /** false when the container was left for inspection (`keepOnFailure`). */
+  readonly removed: boolean;
+}
+
 export type BerthError =
   | InvalidInputError
+  | NotFoundError
+  | AmbiguousError
+  | ConflictError
+  | InUseError
+  | RegistryAuthError
+  | ImagePullFailedError
+  | CredentialHelperError
+  | ReadinessTimeoutError
   | DockerUnreachableError
   | DockerApiError
   | EtcdUnreachableError
@@ -85,6 +144,14 @@ export type BerthErrorOf<K extends BerthErrorKind> = Extract<BerthError, { kind:
 
 const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
   'InvalidInput',
+  'NotFound',
+  'Ambiguous',
+  'Conflict',
+  'InUse',
+  'RegistryAuth',
+  'ImagePullFailed',
+  'CredentialHelper',
+  'ReadinessTimeout',
   'DockerUnreachable',
   'DockerApi',
   'EtcdUnreachable',
@@ -117,6 +184,14 @@ function make<K extends BerthErrorKind>(kind: K) {
 /** Constructors, one per kind: `berthError.invalidInput({ field, message })`. */
 export const berthError = {
   invalidInput: make('InvalidInput'),
+  notFound: make('NotFound'),
+  ambiguous: make('Ambiguous'),
+  conflict: make('Conflict'),
+  inUse: make('InUse'),
+  registryAuth: make('RegistryAuth'),
+  imagePullFailed: make('ImagePullFailed'),
+  credentialHelper: make('CredentialHelper'),
+  readinessTimeout: make('ReadinessTimeout'),
   dockerUnreachable: make('DockerUnreachable'),
   dockerApi: make('DockerApi'),
   etcdUnreachable: make('EtcdUnreachable'),

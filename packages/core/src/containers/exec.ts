@@ -1,0 +1,108 @@
+import { errAsync, type ResultAsync } from 'neverthrow';
+import {
+  berthError,
+  type AbortedError,
+  type DockerApiError,
+  type InvalidInputError,
+  type TimeoutError,
+} from '../errors';
+import { toDockerApiError } from '../docker/api';
+import { clientOf, type DockerConnection } from '../docker/connection';
+import { StreamDemuxer } from '../docker/demux';
+import { bounded } from '../util/bounded';
+import { checkCommand } from './spec-checks';
+
+export interface ExecOptions {
+  /** Bound on the whole exec (create, start, run, exit). Default 30 000 ms. */
+  readonly timeoutMs?: number;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly workingDir?: string;
+  readonly user?: string;
+  /** Written to the command's stdin, which is then closed. */
+  readonly stdin?: string | Buffer;
+  readonly signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type ExecError = InvalidInputError | DockerApiError | TimeoutError | AbortedError;
+
+interface ExecInspect {
+  Running: boolean;
+  ExitCode: number | null;
+}
+
+/** Runs a command in a running container, like `docker exec`, with stdout and stderr apart. */
+export function execInContainer(
+  docker: DockerConnection,
+  containerId: string,
+  command: readonly string[],
+  options: ExecOptions = {},
+): ResultAsync<ExecResult, ExecError> {
+  const checked = checkCommand(command, 'cmd');
+  if (checked.isErr()) return errAsync(checked.error);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const client = clientOf(docker);
+  const operation = `exec ${JSON.stringify(command)} in ${containerId.slice(0, 12)}`;
+
+  return bounded(
+    { operation, timeoutMs, signal: options.signal },
+    async (signal) => {
+      const exec = await client.getContainer(containerId).exec({
+        Cmd: checked.value,
+        AttachStdout: true,
+        AttachStderr: true,
+        AttachStdin: options.stdin !== undefined,
+        ...(options.env && { Env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) }),
+        ...(options.workingDir !== undefined && { WorkingDir: options.workingDir }),
+        ...(options.user !== undefined && { User: options.user }),
+      });
+      const stream = await exec.start({
+        hijack: true,
+        stdin: options.stdin !== undefined,
+      });
+      const demuxer = new StreamDemuxer();
+      await new Promise<void>((resolve, reject) => {
+        const stop = () => {
+          stream.destroy();
+          reject(new Error('aborted'));
+        };
+        signal.addEventListener('abort', stop, { once: true });
+        stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+        if (options.stdin !== undefined) stream.end(options.stdin);
+      });
+      // The stream ends as the process exits; the engine may need a moment to record the code.
+      let state = (await exec.inspect()) as ExecInspect;
+      while (state.Running || state.ExitCode === null) {
+        if (signal.aborted) throw new Error('aborted');
+        await new Promise((r) => setTimeout(r, 10));
+        state = await exec.inspect();
+      }
+      return {
+        exitCode: state.ExitCode,
+        stdout: demuxer.text('stdout'),
+        stderr: demuxer.text('stderr'),
+      };
+    },
+    (cause) => toDockerApiError(operation, cause),
+  );
+}
+
+/** Docker's signal names, with or without `SIG`. */
+const SIGNAL = /^(SIG)?[A-Z0-9+-]{2,12}$|^\d{1,2}$/;
+
+export function checkSignal(name: unknown): InvalidInputError | undefined {
+  return typeof name === 'string' && SIGNAL.test(name)
+    ? undefined
+    : berthError.invalidInput({
+        field: 'signal',
+        message: `"${String(name)}" is not a signal name (e.g. SIGHUP, HUP, 1)`,
+      });
+}
