@@ -82,3 +82,13 @@ export {
   type ReadImageFilesError,
   type ReadImageFilesOptions,
 } from './containers/image-filesystem';
+export {
+  resolveContainerId,
+  resolveContainerName,
+  resolveContainerNames,
+  type ResolveIdOptions,
+  type ResolveNameError,
+  type ResolveNameOptions,
+  type ResolveNamesError,
+  type ResolveRefError,
+} from './containers/resolve-name';

@@ -66,13 +66,13 @@ export function inspectContainer(
   options: { exactName?: boolean } = {},
 ): ResultAsync<ContainerFacts | undefined, DockerApiError> {
   const client = clientOf(docker);
+  // The engine treats `/name` as `name`; sent as is, `//name` makes dockerode follow a broken redirect.
+  const bare = ref.replace(/^\/+/, '');
   return dockerCall(
     `inspect container ${ref}`,
-    () => client.getContainer(ref).inspect() as Promise<InspectAnswer>,
+    () => client.getContainer(bare).inspect() as Promise<InspectAnswer>,
   )
     .map((answer) => factsOf(answer))
-    .map((facts) =>
-      options.exactName && facts.name !== ref.replace(/^\//, '') ? undefined : facts,
-    )
+    .map((facts) => (options.exactName && facts.name !== bare ? undefined : facts))
     .orElse((error) => (error.statusCode === 404 ? okAsync(undefined) : errAsync(error)));
 }
