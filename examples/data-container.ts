@@ -2,7 +2,8 @@
 // serving it through --volumes-from. Run: npx tsx examples/data-container.ts
 //
 // BERTH_EXAMPLE_NGINX_IMAGE picks the image (default `nginx`, pulled if missing);
-// BERTH_EXAMPLE_PORT the loopback port nginx listens on (default 8081).
+// BERTH_EXAMPLE_PORT the loopback port nginx listens on (default 8081); BERTH_TEST_RUN, when set,
+// labels what it creates io.berth.test-run=<value>.
 import {
   connectDocker,
   createDataContainer,
@@ -14,6 +15,10 @@ import {
 const image = process.env.BERTH_EXAMPLE_NGINX_IMAGE ?? 'nginx';
 const port = Number(process.env.BERTH_EXAMPLE_PORT ?? 8081);
 const suffix = process.pid.toString(36);
+// When a test runs this example, it sweeps up by this label whatever a crash left behind.
+const labels: Record<string, string> = process.env.BERTH_TEST_RUN
+  ? { 'io.berth.test-run': process.env.BERTH_TEST_RUN }
+  : {};
 
 const docker = (await connectDocker())._unsafeUnwrap();
 console.log(`engine ${docker.engineVersion} at ${docker.endpoint} (chosen by ${docker.source})`);
@@ -22,6 +27,7 @@ const data = await createDataContainer(docker, {
   name: `www-content-example-${suffix}`,
   image,
   volumes: ['/etc/nginx', '/www'],
+  labels,
   onProgress: (e) => console.log(`pull ${e.status}${e.layer ? ` ${e.layer}` : ''}`),
 });
 if (data.isErr()) {
@@ -45,6 +51,7 @@ try {
     image,
     volumesFrom: [data.value.name],
     network: 'host',
+    labels,
     readiness: { http: `http://127.0.0.1:${port}/`, timeoutMs: 20_000 },
   });
   if (nginx.isErr()) throw new Error(nginx.error.message);

@@ -1,0 +1,54 @@
+// The examples are run as a user would run them (tsx, importing berth by package name), so they
+// cannot rot. Each must exit 0; whatever one leaves behind is swept up by its run label.
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { useTestDocker } from './support/docker';
+import { serviceEnv } from './support/services';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const t = useTestDocker();
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function example(file: string, env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await run(
+    join(root, 'node_modules/.bin/tsx'),
+    [join(root, 'examples', file)],
+    {
+      cwd: root,
+      env: { ...process.env, BERTH_TEST_RUN: t.runId, ...env },
+      timeout: 120_000,
+    },
+  );
+  return stdout;
+}
+
+describe('examples', () => {
+  it('data-container.ts serves a page from a data container through nginx', async () => {
+    const port = await freePort();
+    const out = await example('data-container.ts', {
+      BERTH_EXAMPLE_NGINX_IMAGE: serviceEnv().imageNginx,
+      BERTH_EXAMPLE_PORT: String(port),
+    });
+    expect(out).toContain(`GET http://127.0.0.1:${port}/ -> <h1>served from a data container</h1>`);
+    expect(out).toMatch(/removed www-content-example-\w+ and 2 volumes/);
+  });
+
+  it('resolve-name.ts turns a short id into the name, with and without the slash', async () => {
+    const out = await example('resolve-name.ts', {
+      BERTH_EXAMPLE_IMAGE: serviceEnv().imageBusybox,
+    });
+    expect(out).toMatch(/resolve-name-example-\w+/);
+  });
+});
