@@ -29,6 +29,16 @@ describe('berth errors', () => {
       switch (e.kind) {
         case 'InvalidInput':
           return e.field;
+        case 'TargetStateChanged':
+          return e.target;
+        case 'TargetIo':
+          return e.operation;
+        case 'UnsafeTree':
+          return e.paths.map((p) => p.path).join();
+        case 'NginxConfigInvalid':
+          return e.output;
+        case 'HookFailed':
+          return e.hook;
         case 'NotFound':
           return e.ref;
         case 'Ambiguous':

@@ -120,7 +120,48 @@ export interface ReadinessTimeoutError extends ErrorBase<'ReadinessTimeout'> {
   readonly removed: boolean;
 }
 
+/** The target changed since the caller looked (another writer, a manual edit): look again. */
+export interface TargetStateChangedError extends ErrorBase<'TargetStateChanged'> {
+  readonly target: string;
+  readonly expected: string | undefined;
+  readonly found: string | undefined;
+}
+
+/** A file operation on a content target failed (disk full, permissions, a tool missing in the helper). */
+export interface TargetIoError extends ErrorBase<'TargetIo'> {
+  readonly target: string;
+  readonly operation: string;
+}
+
+/** A commit's tree that may not be published; every offending path is named, nothing was published. */
+export interface UnsafeTreeError extends ErrorBase<'UnsafeTree'> {
+  readonly commit: string;
+  readonly paths: readonly {
+    readonly path: string;
+    readonly reason: string;
+    readonly detail?: string;
+  }[];
+}
+
+/** `nginx -t` refused the staged configuration; the old release keeps serving. */
+export interface NginxConfigInvalidError extends ErrorBase<'NginxConfigInvalid'> {
+  readonly commit: string;
+  /** nginx's own words. */
+  readonly output: string;
+}
+
+/** An activation hook (a check before the swap or an action after it) failed. */
+export interface HookFailedError extends ErrorBase<'HookFailed'> {
+  readonly hook: 'beforeActivate' | 'afterActivate';
+  readonly commit: string;
+}
+
 export type BerthError =
+  | TargetStateChangedError
+  | TargetIoError
+  | UnsafeTreeError
+  | NginxConfigInvalidError
+  | HookFailedError
   | InvalidInputError
   | NotFoundError
   | AmbiguousError
@@ -143,6 +184,11 @@ export type BerthErrorKind = BerthError['kind'];
 export type BerthErrorOf<K extends BerthErrorKind> = Extract<BerthError, { kind: K }>;
 
 const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
+  'TargetStateChanged',
+  'TargetIo',
+  'UnsafeTree',
+  'NginxConfigInvalid',
+  'HookFailed',
   'InvalidInput',
   'NotFound',
   'Ambiguous',
@@ -183,6 +229,11 @@ function make<K extends BerthErrorKind>(kind: K) {
 
 /** Constructors, one per kind: `berthError.invalidInput({ field, message })`. */
 export const berthError = {
+  targetStateChanged: make('TargetStateChanged'),
+  targetIo: make('TargetIo'),
+  unsafeTree: make('UnsafeTree'),
+  nginxConfigInvalid: make('NginxConfigInvalid'),
+  hookFailed: make('HookFailed'),
   invalidInput: make('InvalidInput'),
   notFound: make('NotFound'),
   ambiguous: make('Ambiguous'),

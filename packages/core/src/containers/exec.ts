@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { errAsync, type ResultAsync } from 'neverthrow';
 import {
   berthError,
@@ -18,8 +19,8 @@ export interface ExecOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly workingDir?: string;
   readonly user?: string;
-  /** Written to the command's stdin, which is then closed. */
-  readonly stdin?: string | Buffer;
+  /** Written to the command's stdin, which is then closed; an iterable streams with backpressure. */
+  readonly stdin?: string | Buffer | AsyncIterable<Buffer>;
   readonly signal?: AbortSignal;
 }
 
@@ -47,7 +48,8 @@ export function execInContainer(
   if (checked.isErr()) return errAsync(checked.error);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const client = clientOf(docker);
-  const operation = `exec ${JSON.stringify(command)} in ${containerId.slice(0, 12)}`;
+  const shown = JSON.stringify(command);
+  const operation = `exec ${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown} in ${containerId.slice(0, 12)}`;
 
   return bounded(
     { operation, timeoutMs, signal: options.signal },
@@ -76,7 +78,16 @@ export function execInContainer(
         stream.on('end', resolve);
         stream.on('close', resolve);
         stream.on('error', reject);
-        if (options.stdin !== undefined) stream.end(options.stdin);
+        const input = options.stdin;
+        if (typeof input === 'string' || Buffer.isBuffer(input)) stream.end(input);
+        else if (input !== undefined) {
+          const source = Readable.from(input);
+          source.on('error', (cause) => {
+            stream.destroy();
+            reject(cause);
+          });
+          source.pipe(stream);
+        }
       });
       // The stream ends as the process exits; the engine may need a moment to record the code.
       let state = (await exec.inspect()) as ExecInspect;

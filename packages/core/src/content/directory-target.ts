@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import {
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import { berthError, describeCause, type TargetIoError } from '../errors';
+import {
+  DEFAULT_KEEP,
+  isReleaseName,
+  type ActivateOptions,
+  type ContentTarget,
+  type ReleaseState,
+  type StageReport,
+  type StageRequest,
+  type TargetError,
+} from './target';
+
+/**
+ * A content target on a local path: for a watcher that runs where the volumes are mounted
+ * (inside a container started with `--volumes-from www-content`, or on the Docker host).
+ * Same layout and the same atomic swap as the container target, with plain file-system calls.
+ */
+export function directoryTarget(dir: string): ContentTarget {
+  const description = `directory ${dir}`;
+  const berth = join(dir, '.berth');
+  const releases = join(berth, 'releases');
+  const staging = join(berth, 'staging');
+
+  const io =
+    (operation: string) =>
+    (cause: unknown): TargetIoError =>
+      berthError.targetIo({
+        target: description,
+        operation,
+        message: `${description}: ${operation}: ${describeCause(cause)}`,
+        cause,
+      });
+
+  const linkName = async (path: string): Promise<string | undefined> => {
+    try {
+      const target = await readlink(path);
+      const name = target.split('/').pop() ?? '';
+      return isReleaseName(name) ? name : undefined;
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw cause;
+    }
+  };
+
+  const readState = async (): Promise<ReleaseState> => {
+    const [active, previous] = await Promise.all([
+      linkName(join(dir, 'current')),
+      linkName(join(berth, 'previous')),
+    ]);
+    let names: string[] = [];
+    try {
+      names = (await readdir(releases)).filter(isReleaseName);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+    }
+    const dated = await Promise.all(
+      names.map(async (n) => ({ n, t: (await lstat(join(releases, n))).mtimeMs })),
+    );
+    return {
+      ...(active && { active }),
+      ...(previous && { previous }),
+      releases: dated.sort((a, b) => b.t - a.t).map((d) => d.n),
+    };
+  };
+
+  /** Replaces `path` with a symlink to `target` by rename: readers see the old link or the new one. */
+  const swapLink = async (path: string, target: string) => {
+    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await symlink(target, temp);
+    await rename(temp, path);
+  };
+
+  const doActivate = async (commit: string, keep: number): Promise<ReleaseState> => {
+    const before = await readState();
+    if (!before.releases.includes(commit))
+      throw Object.assign(new Error(`no complete release ${commit}`), { code: 'ENORELEASE' });
+    if (before.active !== commit) {
+      await swapLink(join(dir, 'current'), `.berth/releases/${commit}`);
+      if (before.active) await swapLink(join(berth, 'previous'), `releases/${before.active}`);
+    }
+    const now = new Date();
+    await utimes(join(releases, commit), now, now);
+    await doPrune(keep);
+    return readState();
+  };
+
+  const doPrune = async (keep: number): Promise<string[]> => {
+    const state = await readState();
+    const protectedNames = new Set([state.active, state.previous].filter(Boolean));
+    const removable = state.releases
+      .filter((n) => !protectedNames.has(n))
+      .slice(Math.max(0, keep - protectedNames.size));
+    for (const name of removable) await rm(join(releases, name), { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
+    return removable;
+  };
+
+  /** `cp -al`: the same tree of directories, each file a hard link to the base's. */
+  const linkTree = async (from: string, to: string): Promise<void> => {
+    await mkdir(to, { recursive: true });
+    for (const entry of await readdir(from, { withFileTypes: true })) {
+      const source = join(from, entry.name);
+      const destination = join(to, entry.name);
+      if (entry.isDirectory()) await linkTree(source, destination);
+      else if (entry.isSymbolicLink()) await symlink(await readlink(source), destination);
+      else await link(source, destination);
+    }
+  };
+
+  const doStage = async (request: StageRequest): Promise<StageReport> => {
+    const state = await readState();
+    if (state.active !== request.expectActive) {
+      throw Object.assign(new Error('state changed'), { code: 'ESTATE', found: state.active });
+    }
+    let bytesSent = 0;
+    let written = false;
+    if (!state.releases.includes(request.commit)) {
+      const work = join(staging, `${request.commit}.${randomBytes(4).toString('hex')}`);
+      await rm(work, { recursive: true, force: true });
+      if (request.base !== undefined) {
+        if (!state.releases.includes(request.base))
+          throw Object.assign(new Error(`base release ${request.base} is gone`), {
+            code: 'ESTATE',
+            found: state.active,
+          });
+        await linkTree(join(releases, request.base), work);
+      } else {
+        await mkdir(work, { recursive: true });
+      }
+      for (const path of [...request.deleted, ...request.replaced])
+        await rm(join(work, path), { recursive: true, force: true });
+      for await (const file of request.files) {
+        request.signal?.throwIfAborted();
+        const target = join(work, file.path);
+        await mkdir(dirname(target), { recursive: true });
+        if (file.kind === 'symlink') {
+          await symlink(file.content.toString('utf8'), target);
+        } else {
+          await writeFile(target, file.content, {
+            mode: file.kind === 'executable' ? 0o755 : 0o644,
+          });
+          await utimes(target, request.mtime, request.mtime);
+        }
+        bytesSent += file.content.length;
+      }
+      await mkdir(releases, { recursive: true });
+      await rename(work, join(releases, request.commit));
+      written = true;
+    }
+    const after = request.activate
+      ? await doActivate(request.commit, request.activate.keep ?? DEFAULT_KEEP)
+      : await readState();
+    return { bytesSent, written, state: after };
+  };
+
+  const run = <T>(operation: string, work: () => Promise<T>): ResultAsync<T, TargetError> =>
+    ResultAsync.fromPromise(work(), (cause): TargetError => {
+      const error = cause as NodeJS.ErrnoException & { found?: string };
+      if (error.code === 'ESTATE') {
+        return berthError.targetStateChanged({
+          target: description,
+          expected: undefined,
+          found: error.found,
+          message: `${description}: ${error.message}`,
+        });
+      }
+      if (error.code === 'ENORELEASE')
+        return berthError.invalidInput({
+          field: 'commit',
+          message: `${description}: ${error.message}`,
+        });
+      if (error.name === 'AbortError')
+        return berthError.aborted({ operation, message: `${operation} was aborted`, cause });
+      return io(operation)(cause);
+    });
+
+  return {
+    description,
+    state: () => run('read state', readState),
+    stage: (request) =>
+      isReleaseName(request.commit)
+        ? run(`stage ${request.commit}`, () => doStage(request)).mapErr((e) =>
+            e.kind === 'TargetStateChanged' ? { ...e, expected: request.expectActive } : e,
+          )
+        : errAsync(
+            berthError.invalidInput({
+              field: 'commit',
+              message: `"${request.commit}" is not a full commit SHA`,
+            }),
+          ),
+    activate: (commit, options: ActivateOptions = {}) =>
+      run(`activate ${commit}`, () => doActivate(commit, options.keep ?? DEFAULT_KEEP)),
+    rollback: () =>
+      run('rollback', async () => {
+        const state = await readState();
+        if (!state.previous)
+          throw Object.assign(new Error('there is no previous release to roll back to'), {
+            code: 'ENORELEASE',
+          });
+        return doActivate(state.previous, Number.MAX_SAFE_INTEGER);
+      }),
+    prune: (keep) => run('prune', () => doPrune(keep)),
+    close: () => okAsync(undefined),
+  };
+}

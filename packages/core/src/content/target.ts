@@ -1,0 +1,112 @@
+import type { ResultAsync } from 'neverthrow';
+import type {
+  AbortedError,
+  DockerApiError,
+  InvalidInputError,
+  NotFoundError,
+  TargetIoError,
+  TargetStateChangedError,
+  TimeoutError,
+} from '../errors';
+
+/**
+ * Where releases live and how the active one is swapped: the port the publisher talks to.
+ *
+ * Layout, the same for every adapter:
+ *
+ *     <path>/current            -> .berth/releases/<sha>   (relative symlink, swapped by rename)
+ *     <path>/.berth/previous    -> releases/<sha>
+ *     <path>/.berth/releases/<sha>/…   one complete tree per release, unchanged files hard-linked
+ *     <path>/.berth/staging/…          releases being written; never served
+ *
+ * A release directory appears by rename only once it is complete, and `current` changes by
+ * rename only, so a reader sees the old tree or the new one and nothing between.
+ */
+export interface ContentTarget {
+  /** e.g. `container www-content:/www` or `directory /srv/www`. */
+  readonly description: string;
+  /** The active and previous releases and every complete release present. */
+  state(options?: { readonly signal?: AbortSignal }): ResultAsync<ReleaseState, TargetError>;
+  /** Writes a release (skipped when that release is already complete) and, if asked, activates it. */
+  stage(request: StageRequest): ResultAsync<StageReport, TargetError>;
+  /** Swaps `current` to a complete release and prunes to `keep`. */
+  activate(commit: string, options?: ActivateOptions): ResultAsync<ReleaseState, TargetError>;
+  /** Re-activates the previous release. */
+  rollback(options?: { readonly signal?: AbortSignal }): ResultAsync<ReleaseState, TargetError>;
+  /** Removes releases beyond the `keep` most recently activated; never the active or previous one. */
+  prune(
+    keep: number,
+    options?: { readonly signal?: AbortSignal },
+  ): ResultAsync<readonly string[], TargetError>;
+  /** Frees what the target holds (a helper container); the releases stay. */
+  close(): ResultAsync<void, TargetError>;
+}
+
+export interface ReleaseState {
+  readonly active?: string;
+  readonly previous?: string;
+  /** Complete releases present, most recently activated first. */
+  readonly releases: readonly string[];
+}
+
+/** One file to write into a release. */
+export interface StagedFile {
+  /** Relative, `/`-separated, already judged safe. */
+  readonly path: string;
+  readonly kind: 'file' | 'executable' | 'symlink';
+  /** File content, or the symlink's target. */
+  readonly content: Buffer;
+}
+
+export interface StageRequest {
+  readonly commit: string;
+  /**
+   * The complete release the new one starts from: its files are carried over inside the target
+   * (hard links) and only `files` are sent. Without it, `files` is the whole tree.
+   */
+  readonly base?: string;
+  /** Added and modified files, produced lazily so a large tree streams through. */
+  readonly files: AsyncIterable<StagedFile>;
+  /** Paths (files and directories) of `base` that are not in the new tree. */
+  readonly deleted: readonly string[];
+  /** Paths of `files` that exist in `base`: removed first, so the base's hard links keep their content. */
+  readonly replaced: readonly string[];
+  /** Modification time for every written file (the commit's time, so ETags change with content). */
+  readonly mtime: Date;
+  /** The active release the caller believes is there; the target refuses to build on a stale view. */
+  readonly expectActive: string | undefined;
+  /** Activate in the same step (one round trip where the adapter can). */
+  readonly activate?: ActivateOptions;
+  readonly signal?: AbortSignal;
+}
+
+export interface ActivateOptions {
+  /** Releases to keep after activation (default 5); the active and previous are always kept. */
+  readonly keep?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface StageReport {
+  /** Bytes of file content sent to the target (0 when the release was already there). */
+  readonly bytesSent: number;
+  /** false when the release was already complete and nothing was written. */
+  readonly written: boolean;
+  /** The state after the step. */
+  readonly state: ReleaseState;
+}
+
+export type TargetError =
+  | TargetStateChangedError
+  | TargetIoError
+  | InvalidInputError
+  | NotFoundError
+  | DockerApiError
+  | TimeoutError
+  | AbortedError;
+
+export const DEFAULT_KEEP = 5;
+
+/** A release name: a full commit SHA (40 or 64 hex). */
+export function isReleaseName(name: string): boolean {
+  return /^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(name);
+}
