@@ -92,3 +92,62 @@ export {
   type ResolveNamesError,
   type ResolveRefError,
 } from './containers/resolve-name';
+export {
+  openGitSource,
+  type GitReadError,
+  type GitResolveError,
+  type GitSource,
+  type GitSourceOptions,
+} from './content/git-source';
+export type { GitAuthCallback, GitCredentials } from './content/git-auth';
+export type { TreeDiff } from './content/git-tree';
+export type {
+  GitAuthError,
+  GitFetchError,
+  GitObjectError,
+  UnknownRevisionError,
+} from './content/git-errors';
+export {
+  publishCommit,
+  rollbackRelease,
+  type ActivationHook,
+  type CommitSource,
+  type HookContext,
+  type PublishError,
+  type PublishOptions,
+  type PublishProgress,
+  type PublishReport,
+} from './content/publish';
+export {
+  DEFAULT_KEEP,
+  type ActivateOptions,
+  type ContentTarget,
+  type ReleaseState,
+  type StagedFile,
+  type StageReport,
+  type StageRequest,
+  type TargetError,
+} from './content/target';
+export { containerTarget, type ContainerTargetOptions } from './content/container-target';
+export { directoryTarget } from './content/directory-target';
+export { nginxConfigCheck, nginxReload, type NginxHookOptions } from './content/nginx-hooks';
+export {
+  judgeTree,
+  type TreeEntry,
+  type TreeVerdict,
+  type UnsafePath,
+  type UnsafeReason,
+} from './content/tree-safety';
+export {
+  pullImage,
+  type PulledImage,
+  type PullImageError,
+  type PullImageOptions,
+  type PullProgressEvent,
+} from './docker/pull';
+export {
+  lookupRegistryCredentials,
+  type LookupRegistryCredentialsError,
+  type LookupRegistryCredentialsOptions,
+  type RegistryCredentials,
+} from './docker/credentials';
