@@ -7,6 +7,9 @@ import { formatTable } from './lib/table.ts';
 /** Every benchmark, by the name the command line takes. Register a new one here. */
 const benches: Readonly<Record<string, () => Promise<BenchModule>>> = {
   'resolve-names': async () => (await import('./resolve-names.ts')).resolveNamesBench,
+  propagation: async () => (await import('./propagation.ts')).propagationBench,
+  publish: async () => (await import('./publish.ts')).publishBench,
+  'storage-drivers': async () => (await import('./storage-drivers.ts')).storageDriversBench,
 };
 
 async function runOne(load: () => Promise<BenchModule>): Promise<void> {

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useTestDocker } from './support/docker';
+import { commitFiles, useGitFixtures } from './support/git';
 import { serviceEnv } from './support/services';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const t = useTestDocker();
+const fixtures = useGitFixtures();
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -50,5 +52,20 @@ describe('examples', () => {
       BERTH_EXAMPLE_IMAGE: serviceEnv().imageBusybox,
     });
     expect(out).toMatch(/resolve-name-example-\w+/);
+  });
+
+  it('publish.ts publishes a commit into a data container', async () => {
+    const repo = await fixtures.repo('example-publish');
+    const sha = await commitFiles(repo, {
+      'index.html': 'example\n',
+      'about/index.html': 'about\n',
+    });
+    const out = await example('publish.ts', {
+      BERTH_EXAMPLE_GIT_URL: repo.url,
+      BERTH_EXAMPLE_IMAGE: serviceEnv().imageBusybox,
+    });
+    expect(out).toContain(`published ${sha} into www-content-publish-example-`);
+    expect(out).toContain('2 added');
+    expect(out).toContain(`active release: ${sha}`);
   });
 });

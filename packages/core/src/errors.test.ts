@@ -29,6 +29,11 @@ describe('berth errors', () => {
       switch (e.kind) {
         case 'InvalidInput':
           return e.field;
+        case 'GitAuth':
+        case 'GitFetch':
+        case 'UnknownRevision':
+        case 'GitObject':
+          return e.url;
         case 'TargetStateChanged':
           return e.target;
         case 'TargetIo':

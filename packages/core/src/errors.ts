@@ -156,7 +156,58 @@ export interface HookFailedError extends ErrorBase<'HookFailed'> {
   readonly commit: string;
 }
 
+/** The git server refused the credentials (401/403), or asked for some and got none. */
+export interface GitAuthError extends ErrorBase<'GitAuth'> {
+  readonly url: string;
+  /** The HTTP status, when the server answered; absent when the `auth` callback itself failed. */
+  readonly statusCode?: number;
+}
+
+/** Why a fetch failed, for code that reacts differently to each. */
+export type GitFetchReason =
+  /** Nothing answered: refused, reset, no route, no such host. */
+  | 'unreachable'
+  /** The fetch did not finish within `timeoutMs`. */
+  | 'timeout'
+  /** The URL answers but is not a git repository (404, or not git's smart HTTP). */
+  | 'not-a-repository'
+  /** Any other HTTP status; see `statusCode`. */
+  | 'http'
+  /** The server lacks something berth needs (shallow fetches), or answered nonsense. */
+  | 'protocol'
+  /** Even a fresh clone did not hold every object of the commit's tree. */
+  | 'incomplete'
+  /** The local cache directory could not be created, read or written. */
+  | 'cache';
+
+/** Fetching from the repository failed for a reason other than credentials. */
+export interface GitFetchError extends ErrorBase<'GitFetch'> {
+  readonly url: string;
+  readonly reason: GitFetchReason;
+  readonly statusCode?: number;
+}
+
+/** The repository has no such branch, tag or commit (or it names something that is not a commit). */
+export interface UnknownRevisionError extends ErrorBase<'UnknownRevision'> {
+  readonly url: string;
+  readonly revision: string;
+}
+
+/** An object asked for in the local cache is missing, unreadable, or not what was expected. */
+export interface GitObjectError extends ErrorBase<'GitObject'> {
+  readonly url: string;
+  readonly oid: string;
+  readonly problem: 'missing' | 'corrupt' | 'wrong-type' | 'too-large';
+}
+
+/** Any of the git source's error kinds. */
+export type GitError = GitAuthError | GitFetchError | UnknownRevisionError | GitObjectError;
+
 export type BerthError =
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | GitObjectError
   | TargetStateChangedError
   | TargetIoError
   | UnsafeTreeError
@@ -184,6 +235,10 @@ export type BerthErrorKind = BerthError['kind'];
 export type BerthErrorOf<K extends BerthErrorKind> = Extract<BerthError, { kind: K }>;
 
 const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
+  'GitAuth',
+  'GitFetch',
+  'UnknownRevision',
+  'GitObject',
   'TargetStateChanged',
   'TargetIo',
   'UnsafeTree',
@@ -229,6 +284,10 @@ function make<K extends BerthErrorKind>(kind: K) {
 
 /** Constructors, one per kind: `berthError.invalidInput({ field, message })`. */
 export const berthError = {
+  gitAuth: make('GitAuth'),
+  gitFetch: make('GitFetch'),
+  unknownRevision: make('UnknownRevision'),
+  gitObject: make('GitObject'),
   targetStateChanged: make('TargetStateChanged'),
   targetIo: make('TargetIo'),
   unsafeTree: make('UnsafeTree'),

@@ -14,6 +14,17 @@ export {
   type DockerConnectAttempt,
   type DockerEndpointSource,
   type DockerUnreachableError,
+  type GitAuthError,
+  type GitError,
+  type GitFetchError,
+  type GitFetchReason,
+  type GitObjectError,
+  type HookFailedError,
+  type NginxConfigInvalidError,
+  type TargetIoError,
+  type TargetStateChangedError,
+  type UnknownRevisionError,
+  type UnsafeTreeError,
   type EtcdError,
   type EtcdUnreachableError,
   type ImagePullFailedError,
@@ -101,12 +112,6 @@ export {
 } from './content/git-source';
 export type { GitAuthCallback, GitCredentials } from './content/git-auth';
 export type { TreeDiff } from './content/git-tree';
-export type {
-  GitAuthError,
-  GitFetchError,
-  GitObjectError,
-  UnknownRevisionError,
-} from './content/git-errors';
 export {
   publishCommit,
   rollbackRelease,
@@ -151,3 +156,45 @@ export {
   type LookupRegistryCredentialsOptions,
   type RegistryCredentials,
 } from './docker/credentials';
+// coordination: watchAndPull, announceRevision, waitForConvergence
+export { watchAndPull } from './coordination/watch-and-pull';
+export type {
+  SyncTimings,
+  TargetSync,
+  WatchAndPullOptions,
+  WatchEvent,
+  WatchEventType,
+  WatchHandle,
+  WatchLogger,
+  WatchSource,
+  WatchSourceError,
+  WatchStatus,
+  WatchSyncError,
+  WatchTarget,
+} from './coordination/watch-types';
+export {
+  announceRevision,
+  type AnnouncedRevision,
+  type AnnounceRevisionError,
+} from './coordination/announce';
+export {
+  waitForConvergence,
+  type WaitForConvergenceError,
+  type WaitForConvergenceOptions,
+} from './coordination/convergence';
+export {
+  formatAnnouncement,
+  parseAnnouncement,
+  type Announcement,
+  type AnnouncementProblem,
+} from './coordination/announcement';
+export { defaultStatusPrefix, type NodeStatus } from './coordination/node-status';
+export type { EtcdFailure } from './coordination/etcd-failure';
+export {
+  coordinationError,
+  isBerthOrCoordinationError,
+  type ConvergenceTimeoutError,
+  type CoordinationError,
+  type InvalidAnnouncementError,
+  type LaggingNode,
+} from './coordination/watch-errors';

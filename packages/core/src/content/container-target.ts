@@ -58,6 +58,8 @@ export function containerTarget(
   const description = `container ${options.container}:${options.path}`;
   const timeoutMs = options.timeoutMs ?? 120_000;
   let runner: string | undefined = options.execIn;
+  // What the last script saw: this target is normally the only writer, and each write checks it.
+  let known: ReleaseState | undefined;
 
   const invalid =
     !options.path.startsWith('/') || options.path.split('/').some((s) => s === '..')
@@ -115,8 +117,12 @@ export function containerTarget(
         }),
       )
       .andThen((result) => {
-        if (result.exitCode !== 0) return errAsync(fail(operation, result, expected));
+        if (result.exitCode !== 0) {
+          known = undefined;
+          return errAsync(fail(operation, result, expected));
+        }
         const state = parseStateLine(result.stdout);
+        known = state;
         return state
           ? okAsync({ state, stdout: result.stdout })
           : errAsync(
@@ -128,7 +134,9 @@ export function containerTarget(
   return {
     description,
     state: (o = {}) =>
-      script('read state', STATE_SCRIPT, [], undefined, o.signal).map((r) => r.state),
+      known !== undefined && o.fresh !== true
+        ? okAsync(known)
+        : script('read state', STATE_SCRIPT, [], undefined, o.signal).map((r) => r.state),
     stage: (request) => {
       if (!isReleaseName(request.commit)) {
         return errAsync(

@@ -25,8 +25,15 @@ import type {
 export interface ContentTarget {
   /** e.g. `container www-content:/www` or `directory /srv/www`. */
   readonly description: string;
-  /** The active and previous releases and every complete release present. */
-  state(options?: { readonly signal?: AbortSignal }): ResultAsync<ReleaseState, TargetError>;
+  /**
+   * The active and previous releases and every complete release present. An adapter may answer
+   * from what its own last step saw (every write re-checks the active release on the target);
+   * `fresh: true` always looks.
+   */
+  state(options?: {
+    readonly signal?: AbortSignal;
+    readonly fresh?: boolean;
+  }): ResultAsync<ReleaseState, TargetError>;
   /** Writes a release (skipped when that release is already complete) and, if asked, activates it. */
   stage(request: StageRequest): ResultAsync<StageReport, TargetError>;
   /** Swaps `current` to a complete release and prunes to `keep`. */

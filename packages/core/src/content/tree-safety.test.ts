@@ -85,6 +85,14 @@ describe('judgeTree', () => {
     });
   });
 
+  it('names the entries of a refused directory rather than the directory', () => {
+    const verdict = judge([
+      { path: '..', mode: '040000', type: 'tree', oid: 'd'.repeat(40) },
+      blob('../x'),
+    ]);
+    expect(verdict.unsafe.map((u) => u.path)).toEqual(['../x']);
+  });
+
   it('names every offending path, not only the first', () => {
     const verdict = judge([blob('..'), blob('.git/x'), link('l'), blob('ok')], { l: '/' });
     expect(verdict.unsafe.map((u) => u.path)).toEqual(['..', '.git/x', 'l']);

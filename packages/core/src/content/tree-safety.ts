@@ -120,5 +120,9 @@ export function judgeTree(
         unsafe.push({ path: entry.path, reason: 'unsupported-mode', detail: entry.mode });
     }
   }
-  return { unsafe, gitlinks };
+  // A refused directory whose own entries are named adds nothing: name the entries only.
+  const named = unsafe.filter(
+    (u) => !unsafe.some((other) => other !== u && other.path.startsWith(`${u.path}/`)),
+  );
+  return { unsafe: named, gitlinks };
 }

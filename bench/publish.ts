@@ -1,0 +1,281 @@
+// Publishing into a data container over the Docker API: the first publish and a one-file change
+// on sites of 10, 1,000 and 10,000 files, against `docker cp` of the same checked-out tree (the
+// API's own floor); and the memory a 1 GB tree costs the publishing process.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Result } from 'neverthrow';
+import {
+  BERTH_VERSION,
+  connectDocker,
+  containerTarget,
+  createDataContainer,
+  openGitSource,
+  publishCommit,
+  type ContentTarget,
+  type DockerConnection,
+  type GitSource,
+} from '@berth/core';
+import { commitFiles, createBareRepo, type BareRepo } from '../test/support/git.ts';
+import type { BenchModule } from './lib/bench-module.ts';
+import { withCleanup } from './lib/cleanup.ts';
+import { docker as dockerCli, removeLabelled } from './lib/docker-cli.ts';
+import type { Measurement } from './lib/measure.ts';
+import { median, quantile } from './lib/stats.ts';
+import { target, type BenchReport } from './lib/report.ts';
+
+const run = promisify(execFile);
+const SIZES = [10, 1_000, 10_000] as const;
+const FILE_BYTES = 4 * 1024;
+const CHANGES = 5;
+const BIG_FILES = Number(process.env.BERTH_BENCH_BIG_FILES ?? 200);
+const BIG_FILE_BYTES = 5 * 1024 * 1024;
+const IMAGE = process.env.BERTH_BENCH_IMAGE ?? 'berth-test/busybox:1';
+
+function unwrap<T>(result: Result<T, { readonly message: string }>): T {
+  if (result.isErr()) throw new Error(result.error.message);
+  return result.value;
+}
+
+function site(files: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < files; i++) {
+    out[`d${Math.floor(i / 100)}/page-${i}.html`] =
+      `${i} ${randomBytes(FILE_BYTES / 2).toString('hex')}`.slice(0, FILE_BYTES);
+  }
+  return out;
+}
+
+interface Ctx {
+  readonly docker: DockerConnection;
+  readonly runId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly scratch: string;
+  readonly repos: BareRepo[];
+}
+
+async function freshTarget(
+  ctx: Ctx,
+  name: string,
+): Promise<{ target: ContentTarget; container: string }> {
+  const data = unwrap(
+    await createDataContainer(ctx.docker, {
+      name: `${name}-${ctx.runId}`,
+      image: IMAGE,
+      volumes: ['/www'],
+      labels: ctx.labels,
+      pull: 'never',
+    }),
+  );
+  return {
+    target: containerTarget(ctx.docker, { container: data.name, path: '/www', labels: ctx.labels }),
+    container: data.name,
+  };
+}
+
+async function freshSource(ctx: Ctx, repo: BareRepo): Promise<GitSource> {
+  return unwrap(
+    openGitSource({ url: repo.url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
+  );
+}
+
+function row(group: string, method: string, samplesMs: number[], baseline = false): Measurement {
+  const medianMs = median(samplesMs);
+  return {
+    group,
+    method,
+    ops: 1,
+    baseline,
+    samplesMs,
+    medianMs,
+    p95Ms: quantile(samplesMs, 0.95),
+    perOpMs: medianMs,
+    speedup: Number.NaN,
+  };
+}
+
+async function measureSize(ctx: Ctx, files: number): Promise<Measurement[]> {
+  const repo = await createBareRepo(`bench-publish-${files}`);
+  ctx.repos.push(repo);
+  const content = site(files);
+  const first = await commitFiles(repo, content, { message: 'site' });
+  const group = `${files} files`;
+
+  // docker cp of the same tree, checked out, into a fresh data container.
+  const checkout = await mkdtemp(join(ctx.scratch, 'checkout-'));
+  await run('sh', ['-c', `git --git-dir="${repo.dir}" archive ${first} | tar -x -C "${checkout}"`]);
+  const cp: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { container } = await freshTarget(ctx, `bench-cp-${files}-${i}`);
+    const started = performance.now();
+    await dockerCli(['cp', `${checkout}/.`, `${container}:/www/`]);
+    cp.push(performance.now() - started);
+  }
+
+  // berth's first publish (the source has fetched the commit already; the fetch is its own row).
+  const firsts: number[] = [];
+  const fetches: number[] = [];
+  let last: { target: ContentTarget; source: GitSource } | undefined;
+  for (let i = 0; i < 3; i++) {
+    const { target: t } = await freshTarget(ctx, `bench-first-${files}-${i}`);
+    const source = await freshSource(ctx, repo);
+    let started = performance.now();
+    unwrap(await source.resolve(first));
+    fetches.push(performance.now() - started);
+    started = performance.now();
+    unwrap(await publishCommit({ source, commit: first, target: t }));
+    firsts.push(performance.now() - started);
+    last = { target: t, source };
+  }
+
+  // One-file changes, each fetched and published incrementally onto the last target.
+  const changes: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const sha = await commitFiles(
+      repo,
+      { 'd0/page-0.html': `change ${i} ${randomBytes(8).toString('hex')}` },
+      { message: `change ${i}` },
+    );
+    const started = performance.now();
+    const report = unwrap(
+      await publishCommit({ source: last!.source, commit: sha, target: last!.target }),
+    );
+    changes.push(performance.now() - started);
+    if (report.changed.modified.length !== 1 || report.bytesSent > FILE_BYTES)
+      throw new Error(`not incremental: ${JSON.stringify(report.changed)}`);
+  }
+  if (last) unwrap(await last.target.close());
+  await rm(checkout, { recursive: true, force: true });
+  return [
+    row(group, 'docker cp of the checked-out tree', cp, true),
+    row(group, 'git fetch of the commit (isomorphic-git)', fetches),
+    row(group, 'first publishCommit (container target)', firsts),
+    row(group, '1-file change: fetch + publishCommit', changes),
+  ];
+}
+
+/** Peak RSS growth while publishing a large tree, sampled every 20 ms. */
+async function measureBigTree(
+  ctx: Ctx,
+): Promise<{ rows: Measurement[]; rssGrowthMb: number; fetchRssGrowthMb: number }> {
+  const repo = await createBareRepo('bench-publish-big');
+  ctx.repos.push(repo);
+  const files: Record<string, Buffer> = {};
+  for (let i = 0; i < BIG_FILES; i++) files[`big/${i}.bin`] = randomBytes(BIG_FILE_BYTES);
+  const sha = await commitFiles(repo, files, { message: 'big' });
+  for (const k of Object.keys(files)) delete files[k];
+  global.gc?.();
+  const { target: t } = await freshTarget(ctx, 'bench-big');
+  const source = await freshSource(ctx, repo);
+  const peak = async (work: () => Promise<void>) => {
+    const before = process.memoryUsage().rss;
+    let max = before;
+    const timer = setInterval(() => (max = Math.max(max, process.memoryUsage().rss)), 20);
+    const started = performance.now();
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+    }
+    max = Math.max(max, process.memoryUsage().rss);
+    return { ms: performance.now() - started, growthMb: (max - before) / 2 ** 20 };
+  };
+  const fetched = await peak(async () => void unwrap(await source.resolve(sha)));
+  global.gc?.();
+  const published = await peak(
+    async () => void unwrap(await publishCommit({ source, commit: sha, target: t })),
+  );
+  unwrap(await t.close());
+  const mb = Math.round((BIG_FILES * BIG_FILE_BYTES) / 2 ** 20);
+  return {
+    rows: [
+      row(`${mb} MB tree`, 'git fetch', [fetched.ms]),
+      row(`${mb} MB tree`, 'first publishCommit', [published.ms]),
+    ],
+    rssGrowthMb: Math.round(published.growthMb),
+    fetchRssGrowthMb: Math.round(fetched.growthMb),
+  };
+}
+
+export const publishBench: BenchModule = {
+  name: 'publish',
+  description:
+    'publishCommit into a data container vs docker cp; a one-file change at 10, 1,000 and 10,000 files; RSS for a 1 GB tree',
+  run: async (): Promise<BenchReport> => {
+    const docker = unwrap(await connectDocker());
+    const runId = `bench-publish-${Date.now().toString(36)}`;
+    const labels = { 'io.berth.test-run': runId };
+    const scratch = await mkdtemp(join(tmpdir(), 'berth-bench-publish-'));
+    const ctx: Ctx = { docker, runId, labels, scratch, repos: [] };
+    return withCleanup(
+      async () => {
+        await removeLabelled(`io.berth.test-run=${runId}`);
+        await Promise.all(ctx.repos.map((r) => r.cleanup()));
+        await rm(scratch, { recursive: true, force: true });
+      },
+      async () => {
+        const rows: Measurement[] = [];
+        for (const size of SIZES) rows.push(...(await measureSize(ctx, size)));
+        const big = await measureBigTree(ctx);
+        rows.push(...big.rows);
+        const at = (files: number, method: string) =>
+          rows.find((r) => r.group === `${files} files` && r.method.startsWith(method))?.medianMs ??
+          Number.NaN;
+        const changeRatio = at(10_000, '1-file change') / at(10, '1-file change');
+        const firstRatio = at(10_000, 'first publishCommit') / at(10_000, 'docker cp');
+        return {
+          name: 'publish',
+          engine: {
+            endpoint: docker.endpoint,
+            engineVersion: docker.engineVersion,
+            apiVersion: docker.apiVersion,
+          },
+          berth: { version: BERTH_VERSION, resolvedFrom: import.meta.resolve('@berth/core') },
+          parameters: {
+            sizes: SIZES,
+            fileBytes: FILE_BYTES,
+            changes: CHANGES,
+            bigFiles: BIG_FILES,
+            bigFileBytes: BIG_FILE_BYTES,
+            image: IMAGE,
+          },
+          rows: rows.map((r) => {
+            const base = rows.find((o) => o.group === r.group && o.baseline);
+            return { ...r, speedup: base ? base.medianMs / r.medianMs : Number.NaN };
+          }),
+          ratios: {
+            changeAt10000Over10: Math.round(changeRatio * 100) / 100,
+            firstPublish10000OverDockerCp: Math.round(firstRatio * 100) / 100,
+            bigTreePublishRssGrowthMb: big.rssGrowthMb,
+            bigTreeFetchRssGrowthMb: big.fetchRssGrowthMb,
+          },
+          // Targets are "at least" speed-ups: a cost ratio of r meets "≤ x" as x / r ≥ 1.
+          targets: [
+            target(
+              '1-file change at 10,000 files ≤ 2× at 10 files (2 / ratio)',
+              1,
+              2 / changeRatio,
+            ),
+            target(
+              'first publish of 10,000 files ≤ 1.5× docker cp (1.5 / ratio)',
+              1,
+              1.5 / firstRatio,
+            ),
+            target(
+              '1 GB publish RSS growth ≤ 200 MB (200 / MB)',
+              1,
+              200 / Math.max(1, big.rssGrowthMb),
+            ),
+          ],
+          notes: [
+            'first publishCommit rows exclude the fetch (its own row): docker cp starts from a checked-out tree.',
+            `the 1 GB fetch grew RSS by ${big.fetchRssGrowthMb} MB: isomorphic-git holds a fetched pack in memory.`,
+          ],
+        };
+      },
+    );
+  },
+};

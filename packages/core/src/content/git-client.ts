@@ -1,0 +1,196 @@
+/**
+ * The one module that calls isomorphic-git: each call becomes a Result here, and nothing of
+ * isomorphic-git's types goes further.
+ */
+import * as fs from 'node:fs';
+import * as git from 'isomorphic-git';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import { describeCause, type AbortedError } from '../errors';
+import { bounded } from '../util/bounded';
+import {
+  berthError,
+  type GitAuthError,
+  type GitFetchError,
+  type GitObjectError,
+  type UnknownRevisionError,
+} from '../errors';
+import { classifyFetchFailure } from './git-fetch-failure';
+import { httpClient } from './git-http';
+
+/** isomorphic-git's in-memory cache of pack indexes and packs: one per view of a cache directory. */
+export type ObjectCache = object;
+
+/** The local ref that names the last commit fetched: it is what the next fetch says it has. */
+export const TIP_REF = 'refs/berth/tip';
+
+/** The four kinds of git object. */
+export type GitObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+
+/** An object's kind and its content, without git's `<type> <size>\0` header. */
+export interface RawObject {
+  readonly type: GitObjectType;
+  readonly content: Uint8Array;
+}
+
+/** How long a fetch cut off by a timeout may take to let go of the cache directory. */
+const SETTLE_MS = 5_000;
+
+/** An object from the cache, undecoded. */
+export function readRawObject(
+  url: string,
+  gitdir: string,
+  cache: ObjectCache,
+  oid: string,
+): ResultAsync<RawObject, GitObjectError> {
+  return ResultAsync.fromPromise(
+    git.readObject({ fs, gitdir, oid, format: 'content', cache }),
+    (cause): GitObjectError => {
+      const missing = (cause as { code?: unknown } | null)?.code === 'NotFoundError';
+      return berthError.gitObject({
+        url,
+        oid,
+        problem: missing ? 'missing' : 'corrupt',
+        message: `object ${oid} of ${url} is ${missing ? 'not in the cache' : `unreadable: ${describeCause(cause)}`}`,
+        cause,
+      });
+    },
+  ).andThen((result) =>
+    result.format === 'content'
+      ? okAsync({ type: result.type, content: result.object })
+      : errAsync(
+          berthError.gitObject({
+            url,
+            oid,
+            problem: 'corrupt',
+            message: `object ${oid} of ${url} came back as "${result.format}"`,
+          }),
+        ),
+  );
+}
+
+function cacheFailure(url: string, gitdir: string, what: string, cause: unknown): GitFetchError {
+  return berthError.gitFetch({
+    url,
+    reason: 'cache',
+    message: `git cache ${gitdir}: ${what}: ${describeCause(cause)}`,
+    cause,
+  });
+}
+
+/** An empty bare repository at `gitdir` whose `origin` is `url`. */
+export function initBareRepo(url: string, gitdir: string): ResultAsync<void, GitFetchError> {
+  return ResultAsync.fromPromise(
+    (async () => {
+      await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+      await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
+    })(),
+    (cause) => cacheFailure(url, gitdir, 'cannot initialise', cause),
+  );
+}
+
+/** Points {@link TIP_REF} at `oid`. */
+export function writeTipRef(
+  url: string,
+  gitdir: string,
+  oid: string,
+): ResultAsync<void, GitFetchError> {
+  return ResultAsync.fromPromise(
+    git.writeRef({ fs, gitdir, ref: TIP_REF, value: oid, force: true }),
+    (cause) => cacheFailure(url, gitdir, `cannot write ${TIP_REF}`, cause),
+  );
+}
+
+/** One fetch: from where, into which cache, what, how deep, and within how long. */
+export interface FetchRevisionOptions {
+  readonly url: string;
+  readonly gitdir: string;
+  readonly cache: ObjectCache;
+  /** A full SHA, a ref name, or `HEAD`, as the server should resolve it. */
+  readonly wanted: string;
+  /** Commits of history to fetch; undefined fetches all of it. */
+  readonly depth: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What one fetch can fail with. */
+export type FetchRevisionError = GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+
+/**
+ * Fetches one revision (with `depth` commits of history) into the cache and gives the oid the
+ * server resolved it to: a commit, or an annotated tag for a tag. A SHA the server does not have
+ * "succeeds" with nothing fetched: look for the object afterwards.
+ */
+export function fetchRevision(
+  options: FetchRevisionOptions,
+): ResultAsync<string, FetchRevisionError> {
+  const { url, gitdir, cache, wanted, depth, timeoutMs } = options;
+  let inFlight: Promise<unknown> | undefined;
+  const fetched = bounded(
+    { operation: `git fetch ${url}`, timeoutMs, signal: options.signal },
+    (signal) => {
+      const fetching = git.fetch({
+        fs,
+        http: httpClient(signal),
+        gitdir,
+        cache,
+        url,
+        // The local ref names what we already have (the server then sends only the difference);
+        // the remote ref is what we want.
+        ref: TIP_REF,
+        remoteRef: wanted,
+        singleBranch: true,
+        tags: false,
+        ...(depth === undefined ? {} : { depth }),
+        headers: { ...options.headers },
+      });
+      inFlight = fetching;
+      return fetching;
+    },
+    (cause) => classifyFetchFailure(url, wanted, cause),
+  )
+    .mapErr((error) =>
+      error.kind === 'Timeout'
+        ? berthError.gitFetch({
+            url,
+            reason: 'timeout',
+            message: `fetching ${wanted} from ${url} did not finish within ${timeoutMs} ms`,
+            cause: error,
+          })
+        : error,
+    )
+    .andThen(({ fetchHead }) =>
+      fetchHead
+        ? okAsync(fetchHead)
+        : errAsync(
+            berthError.unknownRevision({
+              url,
+              revision: wanted,
+              message: `${url} is an empty repository`,
+            }),
+          ),
+    );
+  // A fetch cut off by the deadline is still writing into the cache: keep the caller (and so
+  // the directory lock) until it has stopped, or for SETTLE_MS at most.
+  return new ResultAsync(
+    (async () => {
+      const outcome = await fetched;
+      if (outcome.isErr() && inFlight) await settled(inFlight, SETTLE_MS);
+      return outcome;
+    })(),
+  );
+}
+
+function settled(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

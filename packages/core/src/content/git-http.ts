@@ -1,0 +1,43 @@
+/**
+ * The HTTP transport handed to isomorphic-git: its own Node client, bound to one AbortSignal so
+ * a deadline tears the socket down, and asking for thin packs.
+ *
+ * Why thin packs: isomorphic-git leaves `thin-pack` out of its requests (canonical git cannot
+ * index a thin pack on its own; isomorphic-git can, resolving the bases from the cache). Without
+ * it, git's upload-pack answers a shallow fetch (`deepen 1`) with the commit's whole tree even
+ * when the client has the parent: measured here, 486 KB instead of 813 bytes for a 1-file change
+ * on a 200-file site. With it, the cost of a fetch follows the size of the change.
+ */
+import type { HttpClient } from 'isomorphic-git';
+import { request } from 'isomorphic-git/http/node';
+
+const CAPABILITY = 'thin-pack';
+
+/** The upload-pack request with `thin-pack` added to the first `want` line's capabilities. */
+export function askForThinPack(body: readonly Uint8Array[]): Uint8Array[] {
+  const bytes = Buffer.concat(body);
+  const length = parseInt(bytes.subarray(0, 4).toString('latin1'), 16);
+  if (!Number.isInteger(length) || length <= 4 || length > bytes.length) return [...body];
+  const line = bytes.subarray(4, length).toString('latin1');
+  if (!line.startsWith('want ')) return [...body];
+  const content = line.endsWith('\n') ? line.slice(0, -1) : line;
+  if (content.split(' ').includes(CAPABILITY)) return [...body];
+  const rewritten = Buffer.from(`${content} ${CAPABILITY}\n`, 'latin1');
+  const header = Buffer.from((rewritten.length + 4).toString(16).padStart(4, '0'), 'latin1');
+  return [Buffer.concat([header, rewritten, bytes.subarray(length)])];
+}
+
+/** isomorphic-git's Node HTTP client, every request of it bound to `signal`. */
+export function httpClient(signal: AbortSignal): HttpClient {
+  return {
+    request: async (req) => {
+      const isUploadPack = req.method === 'POST' && req.url.endsWith('/git-upload-pack');
+      // Typed as an async iterator, the request body is in fact an array of one buffer (isomorphic-git
+      // sends it whole, with a Content-Length); anything else goes out unchanged.
+      const raw: unknown = req.body;
+      if (!isUploadPack || !Array.isArray(raw)) return request({ ...req, signal });
+      const body = askForThinPack(raw as Uint8Array[]) as unknown as typeof req.body;
+      return request({ ...req, ...(body === undefined ? {} : { body }), signal });
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { resolve as resolvePath } from 'node:path';
+import { err, errAsync, ok, type Result, type ResultAsync } from 'neverthrow';
+import type { AbortedError, InvalidInputError } from '../errors';
+import type { GitAuthCallback } from './git-auth';
+import { defaultCacheDir } from './git-cache';
+import {
+  berthError,
+  type GitAuthError,
+  type GitFetchError,
+  type GitObjectError,
+  type UnknownRevisionError,
+} from '../errors';
+import { withDirLock } from './git-lock';
+import type { GitLogger } from './git-logger';
+import { resolveLocked, type ResolveContext, type Wanted } from './git-resolve';
+import { ObjectStore } from './git-store';
+import { diffTrees, listTree, type TreeDiff, type TreeEntry } from './git-tree';
+
+/** Options of {@link openGitSource}; only `url` is required. */
+export interface GitSourceOptions {
+  /** The repository, `http://` or `https://` (isomorphic-git speaks nothing else). No credentials in it: use `auth`. */
+  readonly url: string;
+  /** Where the fetched objects are kept. Default `<os tmpdir>/berth-git-cache/<sha256 of url>`. */
+  readonly cacheDir?: string;
+  /** Asked for credentials before every fetch, so rotated ones work without a restart. */
+  readonly auth?: GitAuthCallback;
+  /** Commits of history to fetch. Default 1 (shallow); `Infinity` fetches all history. */
+  readonly depth?: number;
+  /** How long one fetch may take (a resolve that falls back to a fresh clone makes two). Default 60 000 ms. */
+  readonly timeoutMs?: number;
+  /** Entries `listTree`/`diffTrees` will walk before giving up (a defence against tree bombs). Default 1 000 000. */
+  readonly maxTreeEntries?: number;
+  readonly logger?: GitLogger;
+}
+
+/** Everything `resolve` can fail with. */
+export type GitResolveError =
+  InvalidInputError | GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+
+/** Everything reading the cache (`listTree`, `readBlob`, `diffTrees`) can fail with. */
+export type GitReadError = InvalidInputError | GitObjectError;
+
+/** A git repository, fetched into a local cache on demand and read from it without a checkout. */
+export interface GitSource {
+  readonly url: string;
+  readonly cacheDir: string;
+  /**
+   * The full SHA of the commit `revision` names, fetched (shallowly) into the cache with its
+   * whole tree: a full SHA, `HEAD`, a branch (`main`, `refs/heads/main`) or a tag (`v1`,
+   * `refs/tags/v1`; annotated tags are peeled to their commit). A SHA already in the cache is
+   * answered without the network; a name always asks the server, since refs move.
+   */
+  resolve(
+    revision: string,
+    options?: { readonly signal?: AbortSignal },
+  ): ResultAsync<string, GitResolveError>;
+  /** Every entry of a commit's tree, recursively, names exactly as stored. `resolve` it first. */
+  listTree(commit: string): ResultAsync<TreeEntry[], GitReadError>;
+  /** A blob's content (for a symlink: its target). */
+  readBlob(oid: string): ResultAsync<Buffer, GitReadError>;
+  /** The files that differ between two commits (`from` undefined: all of `to`'s files are added). */
+  diffTrees(from: string | undefined, to: string): ResultAsync<TreeDiff, GitReadError>;
+}
+
+const FULL_SHA = /^[0-9a-fA-F]{40}$/;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
+const MAX_PACKS = 64;
+
+const invalid = (field: string, message: string) => berthError.invalidInput({ field, message });
+
+/** git's ref-name rules (`git check-ref-format`), enough to keep nonsense off the wire. */
+function checkRevision(revision: unknown): Result<Wanted, InvalidInputError> {
+  if (typeof revision !== 'string' || revision.length === 0) {
+    return err(invalid('revision', 'a revision must be a non-empty string'));
+  }
+  if (FULL_SHA.test(revision)) return ok({ sha: revision.toLowerCase() });
+  const bad =
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x20\x7f~^:?*[\\]/.test(revision) ||
+    revision.includes('..') ||
+    revision.includes('@{') ||
+    revision.includes('//') ||
+    /^[-/.]|[/.]$|\.lock$|\/\./.test(revision);
+  return bad
+    ? err(invalid('revision', `"${revision}" is neither a full commit SHA nor a valid ref name`))
+    : ok({ ref: revision });
+}
+
+function checkOid(oid: unknown, field: string): Result<string, InvalidInputError> {
+  return typeof oid === 'string' && FULL_SHA.test(oid)
+    ? ok(oid.toLowerCase())
+    : err(invalid(field, `${field} must be a full 40-hex object id`));
+}
+
+function checkOptions(options: GitSourceOptions): Result<URL, InvalidInputError> {
+  if (typeof options !== 'object' || options === null) {
+    return err(invalid('options', 'options must be an object'));
+  }
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    return err(invalid('url', `"${String(options.url)}" is not a URL`));
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return err(
+      invalid('url', `${url.protocol} is not supported: isomorphic-git fetches over http(s) only`),
+    );
+  }
+  if (url.username || url.password) {
+    return err(invalid('url', 'put credentials in the auth callback, not in the URL'));
+  }
+  if (url.search || url.hash)
+    return err(invalid('url', 'a repository URL has no query or fragment'));
+  const { depth, timeoutMs, maxTreeEntries, cacheDir, auth } = options;
+  if (depth !== undefined && !(depth === Infinity || (Number.isInteger(depth) && depth >= 1))) {
+    return err(invalid('depth', 'depth must be a positive integer or Infinity'));
+  }
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    return err(invalid('timeoutMs', 'timeoutMs must be a positive number'));
+  }
+  if (maxTreeEntries !== undefined && !(Number.isInteger(maxTreeEntries) && maxTreeEntries > 0)) {
+    return err(invalid('maxTreeEntries', 'maxTreeEntries must be a positive integer'));
+  }
+  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
+    return err(invalid('cacheDir', 'cacheDir must be a non-empty path'));
+  }
+  if (auth !== undefined && typeof auth !== 'function') {
+    return err(invalid('auth', 'auth must be a function returning credentials'));
+  }
+  return ok(url);
+}
+
+/**
+ * A git source for one repository. Nothing is read or fetched until the first call: this only
+ * checks the options. Sources on the same cache directory within a process take turns.
+ */
+export function openGitSource(options: GitSourceOptions): Result<GitSource, InvalidInputError> {
+  return checkOptions(options).map((parsed) => {
+    const url = parsed.href.replace(/\/+$/, '');
+    const cacheDir = resolvePath(options.cacheDir ?? defaultCacheDir(url));
+    const store = new ObjectStore(url, cacheDir);
+    const maxEntries = options.maxTreeEntries ?? DEFAULT_MAX_TREE_ENTRIES;
+    const context: ResolveContext = {
+      url,
+      cacheDir,
+      store,
+      depth:
+        options.depth === undefined ? 1 : options.depth === Infinity ? undefined : options.depth,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      auth: options.auth,
+      logger: options.logger,
+      maxPacks: MAX_PACKS,
+    };
+    // Reads take no signal, so the lock never answers them with Aborted.
+    const reading = <T>(run: () => ResultAsync<T, GitReadError>) =>
+      withDirLock(cacheDir, 'shared', () => {
+        store.refresh();
+        return run();
+      }) as ResultAsync<T, GitReadError>;
+    const read = (oid: string) => store.read(oid);
+
+    return {
+      url,
+      cacheDir,
+      resolve: (revision, resolveOptions) => {
+        const wanted = checkRevision(revision);
+        if (wanted.isErr()) return errAsync(wanted.error);
+        const signal = resolveOptions?.signal;
+        return withDirLock(
+          cacheDir,
+          'exclusive',
+          () => resolveLocked(context, wanted.value, signal),
+          signal,
+        );
+      },
+      listTree: (commit) =>
+        checkOid(commit, 'commit').asyncAndThen((oid) =>
+          reading(() => listTree(url, read, oid, maxEntries)),
+        ),
+      readBlob: (oid) =>
+        checkOid(oid, 'oid').asyncAndThen((blob) =>
+          reading(() =>
+            store.read(blob).andThen((object) =>
+              object.type === 'blob'
+                ? // A copy: the bytes may be shared with isomorphic-git's object cache.
+                  ok(Buffer.from(object.content))
+                : err(
+                    berthError.gitObject({
+                      url,
+                      oid: blob,
+                      problem: 'wrong-type',
+                      message: `${blob} is a ${object.type}, not a blob`,
+                    }),
+                  ),
+            ),
+          ),
+        ),
+      diffTrees: (from, to) => {
+        const checkedFrom = from === undefined ? ok(undefined) : checkOid(from, 'from');
+        if (checkedFrom.isErr()) return errAsync(checkedFrom.error);
+        return checkOid(to, 'to').asyncAndThen((toOid) =>
+          reading(() => diffTrees(url, read, checkedFrom.value, toOid, maxEntries)),
+        );
+      },
+    };
+  });
+}

@@ -1,0 +1,220 @@
+// The seed's CDN node for real: one repository feeding /etc/nginx and /www of a data container,
+// nginx serving `root /www/current;` through --volumes-from, publishing over the Docker API alone.
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasKind } from '../errors';
+import { createDataContainer } from '../containers/data-container';
+import { runServiceContainer, type ServiceContainer } from '../containers/service-container';
+import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';
+import { commitFiles, useGitFixtures } from '../../../../test/support/git';
+import { serviceEnv } from '../../../../test/support/services';
+import { containerTarget } from './container-target';
+import { openGitSource, type GitSource } from './git-source';
+import { nginxConfigCheck, nginxReload } from './nginx-hooks';
+import { publishCommit } from './publish';
+import type { ContentTarget } from './target';
+
+const t = useTestDocker();
+const fixtures = useGitFixtures();
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+const nginxConf = (port: number, marker: string) => `worker_processes 1;
+error_log stderr;
+pid /tmp/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${port};
+    root /www/current;
+    add_header X-Config ${marker};
+  }
+}
+`;
+
+/** A page big enough to take several reads, so a half-swapped tree would show. */
+const page = (version: string) => `<h1>${version}</h1>\n${`${version} `.repeat(20_000)}\n`;
+
+describe('publishing into a data container served by nginx', () => {
+  let port: number;
+  let source: GitSource;
+  let nginx: ServiceContainer;
+  let config: ContentTarget;
+  let www: ContentTarget;
+  const commits: Record<string, string> = {};
+  const fileLabels = () => ({ [LABEL_TEST_RUN]: `${t.runId}-file` });
+
+  beforeAll(async () => {
+    port = await freePort();
+    const repo = await fixtures.repo('cdn');
+    commits.a = await commitFiles(
+      repo,
+      { 'nginx/nginx.conf': nginxConf(port, 'a'), 'site/index.html': page('A') },
+      { message: 'a' },
+    );
+    commits.b = await commitFiles(
+      repo,
+      { 'nginx/nginx.conf': nginxConf(port, 'b'), 'site/index.html': page('B') },
+      { message: 'b' },
+    );
+    commits.broken = await commitFiles(
+      repo,
+      {
+        'nginx/nginx.conf': 'events {}\nhttp { server { listen nonsense; } }\n',
+        'site/index.html': 'never\n',
+      },
+      { message: 'broken' },
+    );
+    source = openGitSource({
+      url: repo.url,
+      cacheDir: await fixtures.dir('berth-cdn-cache'),
+    })._unsafeUnwrap();
+
+    const data = (
+      await createDataContainer(t.docker, {
+        name: t.name('www-content'),
+        image: serviceEnv().imageNginx,
+        volumes: ['/etc/nginx', '/www'],
+        labels: fileLabels(),
+      })
+    )._unsafeUnwrap();
+    config = containerTarget(t.docker, {
+      container: data.name,
+      path: '/etc/nginx',
+      labels: fileLabels(),
+    });
+    www = containerTarget(t.docker, { container: data.name, path: '/www', labels: fileLabels() });
+    // nginx cannot start before it has a configuration: the first publish has no hooks.
+    (
+      await publishCommit({
+        source,
+        commit: commits.a,
+        target: config,
+        subdir: 'nginx/',
+        mountPath: '/etc/nginx',
+      })
+    )._unsafeUnwrap();
+    (
+      await publishCommit({
+        source,
+        commit: commits.a,
+        target: www,
+        subdir: 'site/',
+        mountPath: '/www',
+      })
+    )._unsafeUnwrap();
+    nginx = (
+      await runServiceContainer(t.docker, {
+        name: t.name('nginx'),
+        image: serviceEnv().imageNginx,
+        command: ['nginx', '-g', 'daemon off;', '-c', '/etc/nginx/current/nginx.conf'],
+        volumesFrom: [data.name],
+        network: 'host',
+        labels: fileLabels(),
+        readiness: { http: `http://127.0.0.1:${port}/index.html`, timeoutMs: 20_000 },
+      })
+    )._unsafeUnwrap();
+  });
+
+  afterAll(async () => {
+    // Removing the labelled containers below takes the helper with it, whatever these answer.
+    void (await config?.close());
+    void (await www?.close());
+    await removeRunResources(t.docker, `${t.runId}-file`);
+  });
+
+  const get = async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/index.html`);
+    return {
+      status: response.status,
+      config: response.headers.get('x-config'),
+      body: await response.text(),
+    };
+  };
+
+  /** Configuration first (checked by nginx -t, then reloaded), then the site. */
+  const deploy = async (commit: string) => {
+    const hooks = { docker: t.docker, container: nginx.id };
+    const conf = await publishCommit({
+      source,
+      commit,
+      target: config,
+      subdir: 'nginx/',
+      mountPath: '/etc/nginx',
+      beforeActivate: nginxConfigCheck(hooks),
+      afterActivate: nginxReload(hooks),
+    });
+    if (conf.isErr()) return conf;
+    return publishCommit({ source, commit, target: www, subdir: 'site/', mountPath: '/www' });
+  };
+
+  it('serves the first commit', async () => {
+    expect(await get()).toEqual({ status: 200, config: 'a', body: page('A') });
+  });
+
+  it('checks the configuration, swaps it, confirms the reload, then swaps the site', async () => {
+    (await deploy(commits.b ?? ''))._unsafeUnwrap();
+    // The reload hook returned only once old workers were gone: the new configuration answers.
+    expect(await get()).toEqual({ status: 200, config: 'b', body: page('B') });
+  });
+
+  it('refuses a configuration nginx -t rejects, with nginx’s own message, and keeps serving', async () => {
+    const error = (await deploy(commits.broken ?? ''))._unsafeUnwrapErr();
+    if (!hasKind(error, 'NginxConfigInvalid'))
+      throw new Error(`expected NginxConfigInvalid, got ${error.kind}: ${error.message}`);
+    expect(error.commit).toBe(commits.broken);
+    expect(error.output).toMatch(/\[emerg\].*"listen" directive/);
+    expect((await config.state({ fresh: true }))._unsafeUnwrap().active).toBe(commits.b);
+    expect((await www.state({ fresh: true }))._unsafeUnwrap().active).toBe(commits.b);
+    expect(await get()).toEqual({ status: 200, config: 'b', body: page('B') });
+  });
+
+  it('never serves a half-written or missing tree while publishing 100 times under load', async () => {
+    const bodies = new Set([page('A'), page('B')]);
+    let stop = false;
+    let requests = 0;
+    const failures: string[] = [];
+    const client = async () => {
+      while (!stop) {
+        try {
+          const { status, body } = await get();
+          requests++;
+          if (status !== 200) failures.push(`status ${status}`);
+          else if (!bodies.has(body))
+            failures.push(`unexpected body of ${body.length} bytes: ${body.slice(0, 20)}`);
+        } catch (error) {
+          failures.push(String(error));
+        }
+      }
+    };
+    const clients = [client(), client()];
+    try {
+      for (let i = 0; i < 100; i++) {
+        const commit = i % 2 === 0 ? commits.a : commits.b;
+        (
+          await publishCommit({
+            source,
+            commit: commit ?? '',
+            target: www,
+            subdir: 'site/',
+            mountPath: '/www',
+          })
+        )._unsafeUnwrap();
+      }
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(100);
+    expect((await www.state({ fresh: true }))._unsafeUnwrap().active).toBe(commits.b);
+  }, 240_000);
+});
