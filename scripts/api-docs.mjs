@@ -22,7 +22,7 @@ try {
   const sections = packages.map((p) => {
     const body = readFileSync(join(out, p, 'src.md'), 'utf8')
       // Each package's headings move one level down under its own title.
-      .replace(/^## (core|probes|cli)\/src\n+/m, '')
+      .replace(/^#{1,2} (core|probes|cli)\/src\n+/m, '')
       .replace(/^(#{1,5}) /gm, '#$1 ')
       .replace(/\]\((?:\.\.\/)?(core|probes|cli)\/src\.md#/g, '](#');
     return `# @berth/${p}\n\n${body.trim()}\n`;

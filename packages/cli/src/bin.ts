@@ -1,8 +1,29 @@
 #!/usr/bin/env node
 import { run } from './program';
 
+/** All of stdin, for `--password-stdin`. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// Ctrl-C (or a CI runner's SIGTERM) stops the work through its AbortSignal; a second one kills.
+const interrupt = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupt.abort();
+    process.once(signal, () => process.exit(130));
+  });
+}
+
 const code = await run(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  stdin: readStdin,
+  isTTY: process.stderr.isTTY === true,
+  columns: process.stderr.columns ?? 80,
+  signal: interrupt.signal,
 });
 process.exitCode = code;

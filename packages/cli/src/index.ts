@@ -1,1 +1,3 @@
-export { ExitCode, buildProgram, run, type CliIo } from './program';
+export { buildProgram, run } from './program';
+export { ExitCode, type ExitCodeValue } from './exit-codes';
+export type { CliIo } from './io';
