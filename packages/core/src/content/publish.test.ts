@@ -1,5 +1,6 @@
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { okAsync } from 'neverthrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasKind } from '../errors';
 import {
@@ -10,7 +11,7 @@ import {
 } from '../../../../test/support/git';
 import { directoryTarget } from './directory-target';
 import { openGitSource, type GitSource } from './git-source';
-import { publishCommit, rollbackRelease } from './publish';
+import { publishCommit, rollbackRelease, type HookContext } from './publish';
 
 const fixtures = useGitFixtures();
 
@@ -234,6 +235,43 @@ describe('publishCommit to a directory target', () => {
     )._unsafeUnwrap();
     expect(report.changed.added).toEqual(['index.html']);
     expect(await snapshot(join(siteDir, 'current/'))).toEqual({ 'index.html': 'site\n' });
+  });
+
+  it('skips the hooks when a commit leaves the published folder as it was', async () => {
+    const confDir = await fixtures.dir('berth-publish-conf');
+    const base = await commitFiles(
+      repo,
+      { 'conf/app.conf': 'a = 1\n', 'www/index.html': '1\n' },
+      { message: 'conf', replace: true },
+    );
+    const calls: string[] = [];
+    const hook = (name: string) => (context: HookContext) => {
+      calls.push(`${name} ${context.commit}`);
+      return okAsync(undefined);
+    };
+    const publish = (commit: string) =>
+      publishCommit({
+        source,
+        commit,
+        target: directoryTarget(confDir),
+        subdir: 'conf/',
+        beforeActivate: hook('check'),
+        afterActivate: hook('reload'),
+      });
+    (await publish(base))._unsafeUnwrap();
+    const contentOnly = await commitFiles(
+      repo,
+      { 'www/index.html': '2\n' },
+      { message: 'content only' },
+    );
+    const report = (await publish(contentOnly))._unsafeUnwrap();
+    expect(report).toMatchObject({
+      commit: contentOnly,
+      bytesSent: 0,
+      changed: { added: [], modified: [], deleted: [] },
+    });
+    expect(calls).toEqual([`check ${base}`, `reload ${base}`]);
+    expect(await readlink(join(confDir, 'current'))).toBe(`.berth/releases/${contentOnly}`);
   });
 
   it('keeps `keep` releases and never prunes the active or previous one', async () => {

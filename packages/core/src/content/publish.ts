@@ -197,7 +197,10 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
             }),
           )
           .andThen(({ plan, incremental, gitlinks }) => {
-            const activateNow = options.beforeActivate === undefined;
+            // The same files as the active release (say, a configuration folder a content-only
+            // commit did not touch): nothing to check or reload, the swap is all there is.
+            const sameFiles = incremental && plan.send.length === 0 && plan.deleted.length === 0;
+            const activateNow = options.beforeActivate === undefined || sameFiles;
             return target
               .stage({
                 commit,
@@ -226,6 +229,7 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
                 return activated
                   .andThen(() => {
                     options.onProgress?.({ phase: 'activated', commit });
+                    if (sameFiles) return okAsync(undefined);
                     return options.afterActivate?.(context) ?? okAsync(undefined);
                   })
                   .map(() => report(plan, staged.bytesSent, gitlinks));
