@@ -1,0 +1,30 @@
+import { removeDataContainer } from '@berth/core';
+import type { CommandContext } from '../context';
+import type { Report } from '../report';
+
+export interface RemoveOptions {
+  readonly volumes?: boolean;
+  readonly force?: boolean;
+}
+
+export function removeCommand(context: CommandContext, name: string, options: RemoveOptions) {
+  return context
+    .docker()
+    .andThen((docker) =>
+      removeDataContainer(docker, name, {
+        ...(options.volumes && { volumes: true }),
+        ...(options.force && { force: true }),
+      }),
+    )
+    .map((removed): Report => ({
+      document: { ...removed },
+      text:
+        `removed ${removed.name} (${removed.id.slice(0, 12)})` +
+        (removed.removedVolumes.length > 0
+          ? ` and ${removed.removedVolumes.length} volume${removed.removedVolumes.length === 1 ? '' : 's'}: ${removed.removedVolumes.join(', ')}`
+          : options.volumes
+            ? ''
+            : ' (its volumes are kept: --volumes removes them)') +
+        '\n',
+    }));
+}

@@ -1,0 +1,151 @@
+import {
+  announceRevision,
+  waitForConvergence,
+  type EtcdConnection,
+  type NodeStatus,
+} from '@berth/core';
+import type { Command } from 'commander';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import type { CommandContext } from '../context';
+import type { CliFailure } from '../failure';
+import { collectEndpoints, parsePositiveInt } from '../options/parsers';
+import type { Report } from '../report';
+import { examples, type Runner } from '../runner';
+import { deployText, type DeployOutcome, type NodeRow } from './deploy-text';
+
+interface DeployOptions {
+  readonly key: string;
+  readonly commit: string;
+  readonly ref?: string;
+  readonly by?: string;
+  readonly wait?: boolean;
+  readonly minNodes?: number;
+  readonly statusPrefix?: string;
+  readonly etcdEndpoints?: readonly string[];
+}
+
+const DEFAULT_WAIT_MS = 60_000;
+
+export function registerDeploy(program: Command, runner: Runner): void {
+  program
+    .command('deploy')
+    .summary('announce a commit through etcd and wait for the nodes to serve it')
+    .description(
+      'announce a commit on an etcd key (every watching node publishes it) and, with --wait, wait until the nodes serve it',
+    )
+    .requiredOption('--key <key>', 'the etcd key the nodes watch, e.g. /cdn/site')
+    .requiredOption('--commit <sha>', 'the full commit SHA to serve')
+    .option('--ref <ref>', 'the ref it was built from, for the record')
+    .option('--by <who>', 'who announces it, e.g. jenkins#1234')
+    .option(
+      '--wait',
+      'wait until every live node serves the commit (bounded by --timeout, default 60s)',
+    )
+    .option(
+      '--min-nodes <n>',
+      'live nodes needed before the fleet counts as converged (default 1)',
+      parsePositiveInt,
+    )
+    .option('--status-prefix <prefix>', "the watchers' status prefix (default berth/status/<key>/)")
+    .option(
+      '--etcd-endpoints <urls>',
+      'comma-separated etcd endpoints (default ETCDCTL_ENDPOINTS, ETCD_ENDPOINTS, http://127.0.0.1:2379)',
+      collectEndpoints,
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'berth deploy --key /cdn/site --commit "$GIT_COMMIT"',
+        'berth deploy --key /cdn/site --commit "$GIT_COMMIT" --ref main --by "jenkins#$BUILD_NUMBER" --wait --min-nodes 3 --timeout 2m',
+        'berth deploy --key /cdn/site --commit "$GIT_COMMIT" --wait --json --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379',
+      ]) +
+        '\n\nWith --wait it exits 1 when nodes still lag at the timeout (the table says which, and why),\nand 3 when etcd cannot be reached.',
+    )
+    .action((options: DeployOptions, command: Command) =>
+      runner.execute(command, (context) => deploy(context, options)),
+    );
+}
+
+function deploy(context: CommandContext, options: DeployOptions) {
+  return context
+    .etcd(options.etcdEndpoints)
+    .andThen((etcd) => {
+      const work = announceAndWait(context, etcd, options);
+      return new ResultAsync(Promise.resolve(work).finally(() => etcd.close()));
+    })
+    .map((outcome): Report => ({
+      document: { ...outcome },
+      text: deployText(outcome),
+      problem: outcome.wait !== undefined && !outcome.wait.converged,
+    }));
+}
+
+function announceAndWait(
+  context: CommandContext,
+  etcd: EtcdConnection,
+  options: DeployOptions,
+): ResultAsync<DeployOutcome, CliFailure> {
+  const signal = context.io.signal;
+  return announceRevision(
+    etcd,
+    options.key,
+    {
+      commit: options.commit,
+      ...(options.ref !== undefined && { ref: options.ref }),
+      ...(options.by !== undefined && { by: options.by }),
+    },
+    signal ? { signal } : {},
+  ).andThen((revision) => {
+    const announced = { key: options.key, commit: options.commit.toLowerCase(), revision };
+    if (!options.wait) return okAsync<DeployOutcome, CliFailure>(announced);
+    const timeoutMs = context.globals.timeoutMs ?? DEFAULT_WAIT_MS;
+    const minNodes = options.minNodes ?? 1;
+    context.note(
+      `announced ${announced.commit} at revision ${revision}; waiting for ${minNodes === 1 ? 'the nodes' : `${minNodes} nodes`}…`,
+    );
+    return waitForConvergence(etcd, options.key, {
+      commit: options.commit,
+      minNodes,
+      timeoutMs,
+      ...(signal && { signal }),
+      ...(options.statusPrefix !== undefined && { statusPrefix: options.statusPrefix }),
+    })
+      .map((statuses): DeployOutcome => ({
+        ...announced,
+        wait: { converged: true, minNodes, timeoutMs, nodes: statuses.map(nodeRow) },
+      }))
+      .orElse((failure) => {
+        if (failure.kind !== 'ConvergenceTimeout') return errAsync(failure);
+        const nodes: NodeRow[] = [
+          ...failure.converged.map((nodeId) => ({
+            nodeId,
+            commit: announced.commit,
+            healthy: true,
+            serving: true,
+          })),
+          ...failure.lagging.map((l) => ({
+            nodeId: l.nodeId,
+            commit: l.commit,
+            healthy: l.healthy,
+            serving: false,
+            ...(l.error && { error: l.error }),
+          })),
+        ];
+        return okAsync<DeployOutcome, CliFailure>({
+          ...announced,
+          wait: { converged: false, minNodes, timeoutMs, nodes, reason: failure.message },
+        });
+      });
+  });
+}
+
+function nodeRow(status: NodeStatus): NodeRow {
+  return {
+    nodeId: status.nodeId,
+    commit: status.commit,
+    healthy: status.healthy,
+    serving: true,
+    ...(status.updatedAt && { updatedAt: status.updatedAt }),
+    ...(status.error && { error: status.error }),
+  };
+}

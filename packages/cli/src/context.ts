@@ -1,0 +1,106 @@
+// What every command gets: the io, the global options, and the connections built from them.
+import {
+  connectDocker,
+  connectEtcd,
+  type ConnectDockerError,
+  type ConnectEtcdError,
+  type DockerConnection,
+  type EtcdConnection,
+} from '@berth/core';
+import type { ResultAsync } from 'neverthrow';
+import type { CliFailure } from './failure';
+import type { CliIo } from './io';
+import { progressLine, type ProgressLine } from './render/progress';
+
+/** The options every command takes (`berth --help` lists them). */
+export interface GlobalOptions {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  /** `--timeout`: how long the command's work (or `deploy --wait`'s wait) may take. */
+  readonly timeoutMs: number | undefined;
+  /** `--docker-host`: wins over `DOCKER_HOST`, contexts and the sockets. */
+  readonly dockerHost: string | undefined;
+}
+
+export function globalOptions(raw: Record<string, unknown>): GlobalOptions {
+  return {
+    json: raw.json === true,
+    quiet: raw.quiet === true,
+    timeoutMs: typeof raw.timeout === 'number' ? raw.timeout : undefined,
+    dockerHost: typeof raw.dockerHost === 'string' ? raw.dockerHost : undefined,
+  };
+}
+
+/** A deadline for one command: a signal that fires on Ctrl-C or when `--timeout` runs out. */
+export interface Deadline {
+  readonly signal: AbortSignal | undefined;
+  /** Turns the `Aborted` the deadline caused into a `Timeout` naming the operation. */
+  readonly explain: <F extends CliFailure>(failure: F) => F | CliFailure;
+}
+
+export interface CommandContext {
+  readonly io: CliIo;
+  readonly globals: GlobalOptions;
+  /** A note for people on stderr (dropped with `--quiet`). */
+  note(text: string): void;
+  /** A progress line on stderr: drawn on a terminal, silent otherwise and with `--quiet`. */
+  progress(): ProgressLine;
+  /** `--timeout` (or `defaultMs`) as a deadline, joined with the interrupt signal. */
+  deadline(operation: string, defaultMs?: number): Deadline;
+  docker(): ResultAsync<DockerConnection, ConnectDockerError>;
+  etcd(endpoints: readonly string[] | undefined): ResultAsync<EtcdConnection, ConnectEtcdError>;
+}
+
+/** A context, and `close` to clear whatever progress it drew before the result is printed. */
+export function commandContext(
+  io: CliIo,
+  globals: GlobalOptions,
+): CommandContext & { close(): void } {
+  const lines: ProgressLine[] = [];
+  return {
+    close: () => lines.forEach((line) => line.clear()),
+    io,
+    globals,
+    note: (text) => {
+      if (!globals.quiet) io.stderr(`${text}\n`);
+    },
+    progress: () => {
+      const line = progressLine({
+        write: io.stderr,
+        enabled: io.isTTY === true && !globals.quiet,
+        columns: io.columns ?? 80,
+      });
+      lines.push(line);
+      return line;
+    },
+    deadline: (operation, defaultMs) => {
+      const timeoutMs = globals.timeoutMs ?? defaultMs;
+      const timer = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+      const signals = [io.signal, timer].filter((s): s is AbortSignal => s !== undefined);
+      return {
+        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+        explain: (failure) =>
+          failure.kind === 'Aborted' && timer?.aborted && !io.signal?.aborted
+            ? {
+                kind: 'Timeout',
+                operation,
+                timeoutMs,
+                message: `${operation} did not finish within ${timeoutMs} ms (--timeout)`,
+              }
+            : failure,
+      };
+    },
+    docker: () =>
+      connectDocker({
+        env: io.env,
+        ...(globals.dockerHost !== undefined && { host: globals.dockerHost }),
+        ...(io.signal && { signal: io.signal }),
+      }),
+    etcd: (endpoints) =>
+      connectEtcd({
+        env: io.env,
+        ...(endpoints && endpoints.length > 0 && { endpoints }),
+        ...(io.signal && { signal: io.signal }),
+      }),
+  };
+}

@@ -1,0 +1,53 @@
+import { ExitCode, type ExitCodeValue } from './exit-codes';
+import { exitCodeOf, failureJson, failureLine, type CliFailure } from './failure';
+
+/** What a command that ran produced: a document for `--json`, text for people. */
+export interface Report {
+  /** The one JSON document printed with `--json`. */
+  readonly document: Record<string, unknown>;
+  /** The same for people: tables and sentences, ending with a newline. */
+  readonly text: string;
+  /** It ran and found a problem (findings at or above `--fail-on`, lagging nodes): exit 1. */
+  readonly problem?: boolean;
+  /** Parts of the work that failed (one reference of many): the first decides the exit code. */
+  readonly failures?: readonly CliFailure[];
+}
+
+/** How the command ended, ready to be written. */
+export interface Outcome {
+  readonly exitCode: ExitCodeValue;
+  readonly document: Record<string, unknown>;
+  readonly text: string;
+  /** Lines for stderr: the `kind: message` of each failure. */
+  readonly errors: readonly string[];
+}
+
+export function reportOutcome(report: Report): Outcome {
+  const [first] = report.failures ?? [];
+  return {
+    exitCode: first ? exitCodeOf(first) : report.problem ? ExitCode.findings : ExitCode.ok,
+    document: first ? { ...report.document, error: failureJson(first) } : report.document,
+    text: report.text,
+    errors: (report.failures ?? []).map(failureLine),
+  };
+}
+
+export function failureOutcome(failure: CliFailure): Outcome {
+  return {
+    exitCode: exitCodeOf(failure),
+    document: { error: failureJson(failure) },
+    text: '',
+    errors: [failureLine(failure)],
+  };
+}
+
+/** Writes an outcome: exactly one JSON document on stdout with `json`, else the text. */
+export function writeOutcome(
+  outcome: Outcome,
+  io: { stdout(text: string): void; stderr(text: string): void },
+  json: boolean,
+): void {
+  for (const line of outcome.errors) io.stderr(`${line}\n`);
+  if (json) io.stdout(`${JSON.stringify(outcome.document, null, 2)}\n`);
+  else if (outcome.text) io.stdout(outcome.text);
+}
