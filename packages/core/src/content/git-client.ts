@@ -11,13 +11,15 @@ import {
   berthError,
   type GitAuthError,
   type GitFetchError,
-  type GitObjectError,
   type UnknownRevisionError,
 } from '../errors';
 import { classifyFetchFailure } from './git-fetch-failure';
 import { httpClient } from './git-http';
 
-/** isomorphic-git's in-memory cache of pack indexes and packs: one per view of a cache directory. */
+/**
+ * isomorphic-git's in-memory cache of pack indexes and whole packs, for one fetch only: objects
+ * are read through the pack reader (`git-pack-reader.ts`), never through isomorphic-git.
+ */
 export type ObjectCache = object;
 
 /** The local ref that names the last commit fetched: it is what the next fetch says it has. */
@@ -34,39 +36,6 @@ export interface RawObject {
 
 /** How long a fetch cut off by a timeout may take to let go of the cache directory. */
 const SETTLE_MS = 5_000;
-
-/** An object from the cache, undecoded. */
-export function readRawObject(
-  url: string,
-  gitdir: string,
-  cache: ObjectCache,
-  oid: string,
-): ResultAsync<RawObject, GitObjectError> {
-  return ResultAsync.fromPromise(
-    git.readObject({ fs, gitdir, oid, format: 'content', cache }),
-    (cause): GitObjectError => {
-      const missing = (cause as { code?: unknown } | null)?.code === 'NotFoundError';
-      return berthError.gitObject({
-        url,
-        oid,
-        problem: missing ? 'missing' : 'corrupt',
-        message: `object ${oid} of ${url} is ${missing ? 'not in the cache' : `unreadable: ${describeCause(cause)}`}`,
-        cause,
-      });
-    },
-  ).andThen((result) =>
-    result.format === 'content'
-      ? okAsync({ type: result.type, content: result.object })
-      : errAsync(
-          berthError.gitObject({
-            url,
-            oid,
-            problem: 'corrupt',
-            message: `object ${oid} of ${url} came back as "${result.format}"`,
-          }),
-        ),
-  );
-}
 
 function cacheFailure(url: string, gitdir: string, what: string, cause: unknown): GitFetchError {
   return berthError.gitFetch({

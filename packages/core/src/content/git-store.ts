@@ -1,9 +1,12 @@
-import { ResultAsync, err, ok, type Result } from 'neverthrow';
+import { join } from 'node:path';
+import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow';
 import { describeCause } from '../errors';
-import { readRawObject, type ObjectCache, type RawObject } from './git-client';
+import type { ObjectCache, RawObject } from './git-client';
 import { berthError, type GitFetchError, type GitObjectError } from '../errors';
 import { dirGeneration } from './git-lock';
 import { parseCommit, parseTag, parseTree } from './git-objects';
+import { ObjectReader } from './git-pack-reader';
+import { PackSet } from './git-pack-set';
 import { ObjectPresence, type PresenceSnapshot } from './git-presence';
 
 /** Whether a commit can be read in full from the cache, without the network. */
@@ -15,14 +18,31 @@ const MAX_TAG_CHAIN = 16;
 /** git (and isomorphic-git) know this object without storing it. */
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
+/** The views of one generation of the directory, dropped together when it is wiped. */
+interface Views {
+  readonly packs: PackSet;
+  readonly reader: ObjectReader;
+  readonly presence: ObjectPresence;
+}
+
+function viewsOf(gitdir: string): Views {
+  const packs = new PackSet(join(gitdir, 'objects', 'pack'));
+  return {
+    packs,
+    reader: new ObjectReader(gitdir, packs),
+    presence: new ObjectPresence(gitdir, packs),
+  };
+}
+
 /**
- * One process's view of a cache directory's objects: isomorphic-git's cache (pack indexes and
- * packs in memory), which objects exist, and which trees are known to be complete. All of it is
- * dropped when the directory is wiped (by this source or another one on the same directory).
+ * One process's view of a cache directory's objects: its packs (indexes in memory, file handles
+ * open while they are read), which objects exist, and which trees are known to be complete. All
+ * of it is dropped, and the handles closed, when the directory is wiped (by this source or
+ * another one on the same directory). Objects are read through {@link ObjectReader}, a pack a
+ * piece at a time: isomorphic-git only fetches.
  */
 export class ObjectStore {
-  private cache: ObjectCache = {};
-  private presence: ObjectPresence;
+  private views: Views;
   private completeTrees = new Set<string>();
   private generation: number;
 
@@ -30,7 +50,7 @@ export class ObjectStore {
     readonly url: string,
     readonly gitdir: string,
   ) {
-    this.presence = new ObjectPresence(gitdir);
+    this.views = viewsOf(gitdir);
     this.generation = dirGeneration(gitdir);
   }
 
@@ -41,19 +61,44 @@ export class ObjectStore {
   }
 
   private forget(generation: number): void {
-    this.cache = {};
-    this.presence = new ObjectPresence(this.gitdir);
+    // Reads still in flight keep their pack open until they finish; then it is closed.
+    void this.views.packs.close();
+    this.views = viewsOf(this.gitdir);
     this.completeTrees = new Set();
     this.generation = generation;
   }
 
-  /** The isomorphic-git cache to fetch with, so fetched packs are read from memory later. */
+  /**
+   * A fresh isomorphic-git cache for one fetch: whatever isomorphic-git loads while fetching
+   * (it keeps whole packs in there) is dropped with the fetch instead of living in the store.
+   */
   get objectCache(): ObjectCache {
-    return this.cache;
+    return {};
   }
 
+  /** The object, checked against its name: `missing` when absent, `corrupt` when unreadable. */
   read(oid: string): ResultAsync<RawObject, GitObjectError> {
-    return readRawObject(this.url, this.gitdir, this.cache, oid);
+    const { url } = this;
+    return ResultAsync.fromPromise(this.views.reader.read(oid), (cause) =>
+      berthError.gitObject({
+        url,
+        oid,
+        problem: 'corrupt',
+        message: `object ${oid} of ${url} is unreadable: ${describeCause(cause)}`,
+        cause,
+      }),
+    ).andThen((object) =>
+      object
+        ? okAsync(object)
+        : errAsync(
+            berthError.gitObject({
+              url,
+              oid,
+              problem: 'missing',
+              message: `object ${oid} of ${url} is not in the cache`,
+            }),
+          ),
+    );
   }
 
   /** Follows annotated tags down to the commit they name. */
@@ -110,7 +155,7 @@ export class ObjectStore {
   }
 
   private snapshot(): ResultAsync<PresenceSnapshot, GitFetchError> {
-    return ResultAsync.fromPromise(this.presence.snapshot(), (cause) =>
+    return ResultAsync.fromPromise(this.views.presence.snapshot(), (cause) =>
       berthError.gitFetch({
         url: this.url,
         reason: 'cache',
@@ -155,6 +200,6 @@ export class ObjectStore {
 
   /** Pack files seen by the last look at the directory: every fetch adds one. */
   get packCount(): number {
-    return this.presence.packCount;
+    return this.views.presence.packCount;
   }
 }
