@@ -20,7 +20,9 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'scripts/eslint/*.mjs'] },
+        // One program for everything, with the packages mapped to their sources (tsconfig.json's
+        // paths), so linting never depends on a stale build in dist/.
+        project: ['./tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

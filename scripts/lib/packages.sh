@@ -6,7 +6,8 @@
 # Packages of the Docker engine: not needed when an engine already answers.
 ENGINE_PACKAGES=(docker.io containerd runc)
 SERVICE_PACKAGES=(etcd-server etcd-client docker-registry nginx-light busybox-static fcgiwrap
-  apache2-utils git btrfs-progs curl openssl ca-certificates iproute2 procps)
+  apache2-utils git btrfs-progs curl openssl ca-certificates iproute2 procps
+  chromium) # chromium: the status page's browser test (driven by playwright-core)
 
 # Commands used by scripts/services, by package (for machines without dpkg).
 declare -A PACKAGE_COMMAND=(
@@ -14,6 +15,7 @@ declare -A PACKAGE_COMMAND=(
   [etcd-client]=etcdctl [docker-registry]=docker-registry [nginx-light]=nginx
   [busybox-static]=busybox [fcgiwrap]=fcgiwrap [apache2-utils]=htpasswd [git]=git
   [btrfs-progs]=mkfs.btrfs [curl]=curl [openssl]=openssl [iproute2]=ss [procps]=ps
+  [chromium]=chromium
 )
 
 # missing_packages NAME... - print the packages that are not installed

@@ -7,6 +7,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerName } from './commands/name';
 import { registerProbe } from './commands/probe';
 import { registerPublish } from './commands/publish';
+import { registerWatch } from './commands/watch';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
 import type { CliIo } from './io';
@@ -66,6 +67,7 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
   registerDataContainer(program, runner);
   registerPublish(program, runner);
   registerDeploy(program, runner);
+  registerWatch(program, runner);
   registerProbe(program, runner);
   registerAudit(program, runner);
   return program;

@@ -198,3 +198,4 @@ export {
   type InvalidAnnouncementError,
   type LaggingNode,
 } from './coordination/watch-errors';
+export { listNodeStatuses, readAnnouncement } from './coordination/fleet';

@@ -1,0 +1,207 @@
+import { hostname } from 'node:os';
+import {
+  connectDocker,
+  connectEtcd,
+  containerTarget,
+  directoryTarget,
+  listNodeStatuses,
+  nginxConfigCheck,
+  nginxReload,
+  openGitSource,
+  readAnnouncement,
+  watchAndPull,
+  type DockerConnection,
+  type WatchHandle,
+  type WatchStatus,
+  type WatchTarget,
+} from '@berth/core';
+import { startDaemonHttp, type DaemonHttp } from './http-server';
+import { createWatchMetrics } from './metrics';
+import type { TargetSpec } from './target-spec';
+
+/** Everything `berth watch` was told, checked. */
+export interface WatchDaemonConfig {
+  readonly key: string;
+  readonly repo: string;
+  readonly repoUser?: string;
+  readonly repoPassword?: string;
+  readonly cacheDir?: string;
+  readonly nodeId?: string;
+  readonly etcdEndpoints?: readonly string[];
+  readonly statusPrefix?: string;
+  readonly statusTtlSeconds?: number;
+  readonly targets: readonly TargetSpec[];
+  /** Configuration targets get `nginx -t` before the swap and a confirmed reload after it. */
+  readonly nginx?: string;
+  readonly keep?: number;
+  readonly debounce?: { readonly minMs: number; readonly maxMs: number };
+  readonly retry?: {
+    readonly initialMs?: number;
+    readonly maxMs?: number;
+    readonly maxFailures?: number;
+  };
+  readonly jitterMs?: number;
+  readonly http?: { readonly host: string; readonly port: number };
+  readonly dockerHost?: string;
+}
+
+export interface DaemonIo {
+  /** One JSON line per log record. */
+  readonly log: (record: Record<string, unknown>) => void;
+  /** Aborted on SIGTERM/SIGINT: the daemon stops cleanly. */
+  readonly stop: AbortSignal;
+  /** Subscribes to SIGHUP (sync now); answers the unsubscribe. */
+  readonly onHangup: (sync: () => void) => () => void;
+}
+
+/** How the daemon ended: stopped by a signal (with the node's last status), or failed to start. */
+export type DaemonResult =
+  | { readonly ok: true; readonly nodeId: string; readonly status: WatchStatus }
+  | { readonly ok: false; readonly error: { readonly kind: string; readonly message: string } };
+
+function logger(io: DaemonIo) {
+  const at = (level: string) => (obj: object, msg?: string) =>
+    io.log({ level, time: new Date().toISOString(), ...obj, ...(msg && { msg }) });
+  return { debug: () => {}, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/**
+ * `berth watch`: a CDN node until a signal stops it. SIGTERM/SIGINT stop it cleanly (never
+ * during a swap; the status lease is released); SIGHUP syncs now. Answers the exit code.
+ */
+export async function runWatchDaemon(
+  config: WatchDaemonConfig,
+  io: DaemonIo,
+): Promise<DaemonResult> {
+  const log = logger(io);
+  const etcd = await connectEtcd(config.etcdEndpoints ? { endpoints: config.etcdEndpoints } : {});
+  if (etcd.isErr()) return { ok: false, error: etcd.error };
+  let docker: DockerConnection | undefined;
+  if (config.targets.some((t) => t.kind === 'container')) {
+    const connected = await connectDocker(config.dockerHost ? { host: config.dockerHost } : {});
+    if (connected.isErr()) {
+      etcd.value.close();
+      return { ok: false, error: connected.error };
+    }
+    docker = connected.value;
+  }
+  const credentials =
+    config.repoUser !== undefined
+      ? { username: config.repoUser, password: config.repoPassword ?? '' }
+      : undefined;
+  const source = openGitSource({
+    url: config.repo,
+    ...(config.cacheDir && { cacheDir: config.cacheDir }),
+    ...(credentials && { auth: () => credentials }),
+    logger: log,
+  });
+  if (source.isErr()) {
+    etcd.value.close();
+    return { ok: false, error: source.error };
+  }
+  const hooks = config.nginx && docker ? { docker, container: config.nginx } : undefined;
+  const targets: WatchTarget[] = config.targets.map((spec) => {
+    const target =
+      spec.kind === 'container' && docker
+        ? containerTarget(docker, { container: spec.container, path: spec.path })
+        : directoryTarget(spec.path);
+    const configuration = spec.role === 'configuration';
+    return {
+      target,
+      subdir: spec.subdir,
+      role: spec.role,
+      mountPath: spec.path,
+      ...(config.keep !== undefined && { keep: config.keep }),
+      ...(configuration &&
+        hooks && { beforeActivate: nginxConfigCheck(hooks), afterActivate: nginxReload(hooks) }),
+    };
+  });
+
+  const nodeId = config.nodeId ?? hostname();
+  const started = watchAndPull({
+    etcd: etcd.value,
+    key: config.key,
+    source: source.value,
+    targets,
+    nodeId,
+    logger: log,
+    ...(config.statusPrefix && { statusPrefix: config.statusPrefix }),
+    ...(config.statusTtlSeconds && { statusTtlSeconds: config.statusTtlSeconds }),
+    ...(config.debounce && { debounce: config.debounce }),
+    ...(config.retry && { retry: config.retry }),
+    ...(config.jitterMs !== undefined && { jitterMs: config.jitterMs }),
+  });
+  if (started.isErr()) {
+    etcd.value.close();
+    return { ok: false, error: started.error };
+  }
+  const watcher: WatchHandle = started.value;
+  const metrics = createWatchMetrics({ node: nodeId, key: config.key });
+  void (async () => {
+    for await (const event of watcher.events) {
+      metrics.observe(event);
+      if (event.type === 'synced')
+        log.info(
+          {
+            event: event.type,
+            commit: event.commit,
+            revision: event.revision,
+            ms: event.timings.totalMs,
+          },
+          'synced',
+        );
+      else if (event.type === 'failed')
+        log.warn(
+          { event: event.type, revision: event.revision, error: event.error },
+          event.error.message,
+        );
+      else if (event.type !== 'health') log.info({ event: event.type }, event.type);
+    }
+  })();
+
+  let http: DaemonHttp | undefined;
+  if (config.http) {
+    http = await startDaemonHttp({
+      listen: config.http,
+      status: () => watcher.status(),
+      metrics,
+      title: `${config.key} · ${nodeId}`,
+      fleet: async () => {
+        const [nodes, wanted] = await Promise.all([
+          listNodeStatuses(
+            etcd.value,
+            config.key,
+            config.statusPrefix ? { statusPrefix: config.statusPrefix } : {},
+          ),
+          readAnnouncement(etcd.value, config.key),
+        ]);
+        return {
+          key: config.key,
+          node: nodeId,
+          generatedAt: new Date().toISOString(),
+          wanted: wanted.isOk() ? wanted.value?.commit : undefined,
+          nodes: nodes.isOk() ? nodes.value : [],
+        };
+      },
+    });
+    log.info({ url: http.url }, `status page, /healthz and /metrics at ${http.url}`);
+  }
+
+  const release = io.onHangup(() => {
+    log.info({}, 'SIGHUP: syncing now');
+    void watcher.syncNow();
+  });
+  await new Promise<void>((resolve) => {
+    if (io.stop.aborted) resolve();
+    else io.stop.addEventListener('abort', () => resolve(), { once: true });
+  });
+  release();
+  log.info({}, 'stopping: the publish in flight finishes first');
+  await watcher.stop();
+  await http?.close();
+  for (const t of targets) void (await t.target.close());
+  const status = watcher.status();
+  etcd.value.close();
+  log.info({}, 'stopped');
+  return { ok: true, nodeId, status };
+}

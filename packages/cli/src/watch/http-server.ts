@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { NodeStatus, WatchStatus } from '@berth/core';
+import type { WatchMetrics } from './metrics';
+import { statusPage } from './status-page';
+
+/** What `/api/fleet` answers: every live node under the status prefix, and what the key wants. */
+export interface FleetDocument {
+  readonly key: string;
+  readonly node: string;
+  readonly generatedAt: string;
+  /** The commit the key names now, when it names a full SHA. */
+  readonly wanted: string | undefined;
+  readonly nodes: readonly NodeStatus[];
+}
+
+export interface DaemonHttpOptions {
+  /** `127.0.0.1:9100`. */
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly status: () => WatchStatus;
+  readonly metrics: WatchMetrics;
+  readonly fleet: () => Promise<FleetDocument>;
+  readonly title: string;
+}
+
+export interface DaemonHttp {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  response.end(body);
+}
+
+/**
+ * `/healthz` (503 until the first publish and while unhealthy), `/metrics` (Prometheus),
+ * `/api/fleet` (JSON) and `/` (the fleet's status page).
+ */
+export async function startDaemonHttp(options: DaemonHttpOptions): Promise<DaemonHttp> {
+  const page = statusPage(options.title);
+  const route = async (request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return send(response, 405, 'text/plain', 'GET only\n');
+    switch (path) {
+      case '/healthz': {
+        const status = options.status();
+        const ready = status.commit !== undefined && status.healthy;
+        return send(response, ready ? 200 : 503, 'application/json', `${JSON.stringify(status)}\n`);
+      }
+      case '/metrics':
+        return send(
+          response,
+          200,
+          options.metrics.registry.contentType,
+          await options.metrics.registry.metrics(),
+        );
+      case '/api/fleet':
+        return send(
+          response,
+          200,
+          'application/json',
+          `${JSON.stringify(await options.fleet())}\n`,
+        );
+      case '/':
+        return send(response, 200, 'text/html; charset=utf-8', page);
+      default:
+        return send(response, 404, 'text/plain', 'not found\n');
+    }
+  };
+  const server = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      if (!response.headersSent)
+        send(
+          response,
+          500,
+          'text/plain',
+          `${error instanceof Error ? error.message : String(error)}\n`,
+        );
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.listen.port, options.listen.host, () => resolve());
+  });
+  const address = server.address();
+  const port = address && typeof address === 'object' ? address.port : options.listen.port;
+  return {
+    url: `http://${options.listen.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

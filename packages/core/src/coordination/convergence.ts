@@ -1,0 +1,131 @@
+// What Jenkins waits on after announceRevision: every live node serving the commit.
+import { ResultAsync, err, errAsync, ok, type Result } from 'neverthrow';
+import { berthError, type AbortedError, type InvalidInputError } from '../errors';
+import { isFullSha } from './announcement';
+import { interruptibleSleep } from './backoff';
+import type { EtcdConnection } from './etcd';
+import type { EtcdFailure } from './etcd-failure';
+import { getPrefix } from './etcd-kv';
+import {
+  checkStatusPrefix,
+  decodeStatus,
+  defaultStatusPrefix,
+  type NodeStatus,
+} from './node-status';
+import { coordinationError, type ConvergenceTimeoutError } from './watch-errors';
+
+/** What to wait for, and for how long. */
+export interface WaitForConvergenceOptions {
+  /** The full SHA every node must serve. */
+  readonly commit: string;
+  /** Live nodes needed before the fleet counts as converged. Default 1. */
+  readonly minNodes?: number;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** The watchers' status prefix. Default `berth/status/<key>/`, as `watchAndPull`'s. */
+  readonly statusPrefix?: string;
+  /** How often the statuses are read. Default 100 ms. */
+  readonly pollMs?: number;
+}
+
+/** Everything `waitForConvergence` can fail with. */
+export type WaitForConvergenceError =
+  ConvergenceTimeoutError | EtcdFailure | InvalidInputError | AbortedError;
+
+const converged = (status: NodeStatus, commit: string) => status.commit === commit;
+
+function timeoutError(
+  key: string,
+  commit: string,
+  options: WaitForConvergenceOptions,
+  minNodes: number,
+  live: readonly NodeStatus[],
+): ConvergenceTimeoutError {
+  const lagging = live
+    .filter((s) => !converged(s, commit))
+    .map((s) => ({
+      nodeId: s.nodeId,
+      commit: s.commit,
+      revision: s.revision,
+      healthy: s.healthy,
+      error: s.error,
+    }));
+  const done = live.filter((s) => converged(s, commit)).map((s) => s.nodeId);
+  const why = [
+    ...(live.length < minNodes ? [`${live.length} live nodes of ${minNodes} required`] : []),
+    ...lagging.map(
+      (l) =>
+        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
+    ),
+  ];
+  return coordinationError.convergenceTimeout({
+    key,
+    commit,
+    timeoutMs: options.timeoutMs,
+    minNodes,
+    converged: done,
+    lagging,
+    message: `not every node served ${commit.slice(0, 12)} within ${options.timeoutMs} ms: ${why.join('; ')}`,
+  });
+}
+
+/**
+ * Waits until at least `minNodes` nodes are live under the status prefix and every live node
+ * serves `commit`; answers their statuses. On timeout: `ConvergenceTimeout`, naming the nodes
+ * that lag and their last errors. A node that died drops out when its status lease expires.
+ */
+export function waitForConvergence(
+  etcd: EtcdConnection,
+  key: string,
+  options: WaitForConvergenceOptions,
+): ResultAsync<readonly NodeStatus[], WaitForConvergenceError> {
+  const commit = typeof options?.commit === 'string' ? options.commit.toLowerCase() : '';
+  const minNodes = options?.minNodes ?? 1;
+  const invalid = (field: string, message: string) =>
+    errAsync(berthError.invalidInput({ field, message }));
+  if (!isFullSha(commit)) return invalid('commit', 'commit must be a full commit SHA');
+  if (!Number.isInteger(minNodes) || minNodes < 1)
+    return invalid('minNodes', 'minNodes must be a positive integer');
+  if (!(options.timeoutMs > 0)) return invalid('timeoutMs', 'timeoutMs must be a positive number');
+  const prefix = checkStatusPrefix(key, options.statusPrefix ?? defaultStatusPrefix(key));
+  if (prefix.isErr()) return errAsync(prefix.error);
+  const pollMs = options.pollMs ?? 100;
+
+  const wait = async (): Promise<Result<readonly NodeStatus[], WaitForConvergenceError>> => {
+    const deadline = performance.now() + options.timeoutMs;
+    let live: NodeStatus[] | undefined;
+    let lastFailure: EtcdFailure | undefined;
+    for (;;) {
+      if (options.signal?.aborted) {
+        return err(
+          berthError.aborted({
+            operation: 'waitForConvergence',
+            message: 'waitForConvergence was aborted',
+          }),
+        );
+      }
+      const left = deadline - performance.now();
+      const read = await getPrefix(etcd, prefix.value, {
+        timeoutMs: Math.max(1, Math.min(left, 5_000)),
+        signal: options.signal,
+      });
+      if (read.isOk()) {
+        live = read.value.kvs.flatMap((kv) => decodeStatus(kv.value) ?? []);
+        if (live.length >= minNodes && live.every((s) => converged(s, commit))) return ok(live);
+      } else if (read.error.kind === 'Aborted') {
+        return err(read.error);
+      } else {
+        lastFailure = read.error;
+      }
+      if (performance.now() + pollMs > deadline) {
+        return err(
+          live || !lastFailure
+            ? timeoutError(key, commit, options, minNodes, live ?? [])
+            : lastFailure,
+        );
+      }
+      await interruptibleSleep(pollMs, options.signal).done;
+    }
+  };
+  return new ResultAsync(wait());
+}

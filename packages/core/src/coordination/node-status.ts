@@ -1,0 +1,99 @@
+// A node's status as written under the status prefix, one key per node: pure encoding and naming.
+import { err, ok, type Result } from 'neverthrow';
+import { berthError, type InvalidInputError } from '../errors';
+
+/** What a watcher node says about itself, at `<statusPrefix><nodeId>`. */
+export interface NodeStatus {
+  readonly nodeId: string;
+  /** The commit every target of the node serves (undefined before the first publish). */
+  readonly commit: string | undefined;
+  /** The etcd revision of the announcement last applied. */
+  readonly revision: number | undefined;
+  /** false while the node's last attempt failed. */
+  readonly ok: boolean;
+  /** false while etcd is unreachable from the node or its last attempt failed. */
+  readonly healthy: boolean;
+  /** The node's last failure, while `ok` is false. */
+  readonly error: { readonly kind: string; readonly message: string } | undefined;
+  /** When the node wrote this (ISO 8601). */
+  readonly updatedAt: string;
+  /** Since when the node serves `commit` (ISO 8601). */
+  readonly activeSince?: string;
+  /** The last sync's time from the announcement reaching the node to every target serving it, in ms. */
+  readonly lastSyncMs?: number;
+}
+
+/** Where nodes write their status when not told: beside, never under, the watched key. */
+export function defaultStatusPrefix(key: string): string {
+  return `berth/status/${key.replace(/^\/+/, '')}/`;
+}
+
+/** The key a node writes its status to. */
+export function statusKey(prefix: string, nodeId: string): string {
+  return `${prefix}${nodeId}`;
+}
+
+/** A node id is one path segment of printable characters. */
+export function checkNodeId(nodeId: unknown): Result<string, InvalidInputError> {
+  return typeof nodeId === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/.test(nodeId)
+    ? ok(nodeId)
+    : err(
+        berthError.invalidInput({
+          field: 'nodeId',
+          message:
+            'nodeId must be 1–128 characters of letters, digits and . _ : @ -, starting with a letter or digit',
+        }),
+      );
+}
+
+/**
+ * The watched key and the status prefix must not overlap: a status write must never look like a
+ * change of the key, whether the key is watched alone or as a prefix.
+ */
+export function checkStatusPrefix(key: string, prefix: string): Result<string, InvalidInputError> {
+  if (prefix.length === 0 || prefix.startsWith(key) || key.startsWith(prefix)) {
+    return err(
+      berthError.invalidInput({
+        field: 'statusPrefix',
+        message: `statusPrefix "${prefix}" overlaps the watched key "${key}": status writes would look like announcements`,
+      }),
+    );
+  }
+  return ok(prefix);
+}
+
+/** A status as stored: JSON. */
+export function encodeStatus(status: NodeStatus): string {
+  return JSON.stringify(status);
+}
+
+const optionalString = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** A stored status, or undefined for something that is not one (another tool's key). */
+export function decodeStatus(value: Buffer): NodeStatus | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const s = parsed as Record<string, unknown>;
+  if (typeof s.nodeId !== 'string' || typeof s.ok !== 'boolean') return undefined;
+  const error = s.error as { kind?: unknown; message?: unknown } | undefined;
+  return {
+    nodeId: s.nodeId,
+    commit: optionalString(s.commit),
+    revision: typeof s.revision === 'number' ? s.revision : undefined,
+    ok: s.ok,
+    healthy: s.healthy === true,
+    error:
+      error && typeof error.kind === 'string' && typeof error.message === 'string'
+        ? { kind: error.kind, message: error.message }
+        : undefined,
+    updatedAt: optionalString(s.updatedAt) ?? '',
+    ...(typeof s.activeSince === 'string' && { activeSince: s.activeSince }),
+    ...(typeof s.lastSyncMs === 'number' &&
+      Number.isFinite(s.lastSyncMs) && { lastSyncMs: s.lastSyncMs }),
+  };
+}

@@ -1,0 +1,102 @@
+// One sync: resolve the announcement to a commit (the fetch: the only part a stop may cut short),
+// then publish that commit into every target in turn, configuration first.
+import { okAsync, type ResultAsync } from 'neverthrow';
+import { publishCommit, type CommitSource, type PublishProgress } from '../content/publish';
+import type { Announcement } from './announcement';
+import type { TargetSync, WatchSource, WatchSyncError, WatchTarget } from './watch-types';
+
+export interface SyncReport {
+  readonly commit: string;
+  readonly unchanged: boolean;
+  readonly targets: readonly TargetSync[];
+  readonly fetchMs: number;
+}
+
+/**
+ * `CommitSource` (publish.ts) does not list `InvalidInput` among a source's errors although a git
+ * source can answer it; the publisher passes such errors through unchanged and its own error type
+ * (`PublishError`) includes every berth kind, so the view below is sound at run time.
+ */
+function asCommitSource(source: WatchSource): CommitSource {
+  return source as unknown as CommitSource;
+}
+
+/** Configuration targets first, each group in the order given. */
+export function publishOrder(targets: readonly WatchTarget[]): WatchTarget[] {
+  return [
+    ...targets.filter((t) => t.role === 'configuration'),
+    ...targets.filter((t) => t.role !== 'configuration'),
+  ];
+}
+
+function publishInto(
+  source: CommitSource,
+  commit: string,
+  target: WatchTarget,
+): ResultAsync<TargetSync, WatchSyncError> {
+  const started = performance.now();
+  const marks: Partial<Record<PublishProgress['phase'], number>> = {};
+  return publishCommit({
+    source,
+    commit,
+    target: target.target,
+    ...(target.subdir !== undefined && { subdir: target.subdir }),
+    ...(target.mountPath !== undefined && { mountPath: target.mountPath }),
+    ...(target.keep !== undefined && { keep: target.keep }),
+    ...(target.beforeActivate && { beforeActivate: target.beforeActivate }),
+    ...(target.afterActivate && { afterActivate: target.afterActivate }),
+    onProgress: (event) => {
+      marks[event.phase] = performance.now();
+    },
+  }).map((report): TargetSync => {
+    const done = performance.now();
+    const planned = marks.planned ?? done;
+    const staged = marks.staged ?? planned;
+    const activated = marks.activated ?? staged;
+    const ms = (from: number, to: number) => Math.max(0, Math.round((to - from) * 10) / 10);
+    return {
+      target: target.target.description,
+      subdir: target.subdir ?? '',
+      unchanged: report.unchanged,
+      files: report.changed.added.length + report.changed.modified.length,
+      bytesSent: report.bytesSent,
+      planMs: ms(started, planned),
+      stageMs: ms(planned, staged),
+      activateMs: ms(staged, activated),
+      afterMs: ms(activated, done),
+    };
+  });
+}
+
+/**
+ * Resolves `announcement` (fetching; `signal` may cut this short) and publishes the commit into
+ * every target, configuration first, stopping at the first failure so content never goes live
+ * before the configuration that serves it. The publishing itself takes no signal: a swap and its
+ * hooks always run to the end.
+ */
+export function syncTargets(
+  source: WatchSource,
+  targets: readonly WatchTarget[],
+  announcement: Announcement,
+  signal: AbortSignal,
+): ResultAsync<SyncReport, WatchSyncError> {
+  const started = performance.now();
+  const publisher = asCommitSource(source);
+  return source.resolve(announcement.revision, { signal }).andThen((commit) => {
+    const fetchMs = Math.round((performance.now() - started) * 10) / 10;
+    const done: TargetSync[] = [];
+    const chain = publishOrder(targets).reduce<ResultAsync<void, WatchSyncError>>(
+      (previous, target) =>
+        previous.andThen(() =>
+          publishInto(publisher, commit, target).map((r) => void done.push(r)),
+        ),
+      okAsync(undefined),
+    );
+    return chain.map(() => ({
+      commit,
+      unchanged: done.every((t) => t.unchanged),
+      targets: done,
+      fetchMs,
+    }));
+  });
+}

@@ -1,0 +1,253 @@
+// The CDN node: follow an etcd key, publish the commit it names into the targets, report status.
+import { ResultAsync, err, errAsync, ok, type Result } from 'neverthrow';
+import { berthError, type AbortedError, type InvalidInputError } from '../errors';
+import { parseAnnouncement, previewValue, type Announcement } from './announcement';
+import { CoalescingSync, type SyncLoopEvent, type Wanted } from './coalescing-sync';
+import { getKey } from './etcd-kv';
+import { EventStream } from './event-stream';
+import { KeyFollower, now, type ObservedValue } from './key-follower';
+import { statusKey } from './node-status';
+import { StatusWriter } from './status-writer';
+import { syncTargets, type SyncReport } from './sync-targets';
+import { coordinationError, type InvalidAnnouncementError } from './watch-errors';
+import { checkWatchOptions, type CheckedWatchOptions } from './watch-options';
+import { WatchState } from './watch-state';
+import type {
+  WatchAndPullOptions,
+  WatchEvent,
+  WatchHandle,
+  WatchStatus,
+  WatchSyncError,
+} from './watch-types';
+
+interface Applied extends SyncReport {
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+/** What became of an observed value: applied (undefined when there was nothing to apply) or why not. */
+type Outcome = Result<Applied | undefined, WatchSyncError>;
+
+const stoppedError = (): AbortedError =>
+  berthError.aborted({ operation: 'watchAndPull', message: 'the watcher was stopped' });
+
+function timingsOf(wanted: Wanted<Announcement>, applied: Applied) {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    receivedAt: wanted.receivedAt,
+    queuedMs: round(Math.max(0, applied.startedAt - wanted.receivedAt)),
+    fetchMs: applied.fetchMs,
+    totalMs: round(applied.finishedAt - wanted.receivedAt),
+  };
+}
+
+/**
+ * Runs a CDN node: reads `key`, publishes the commit it names into `targets` and keeps doing so
+ * as the key changes, level-triggered and without losing the last update (see docs/watching.md).
+ * A failed publish is retried with backoff and never stops the watcher; each node's status is
+ * kept under the status prefix with a lease. Refuses contradictory options with `InvalidInput`.
+ */
+export function watchAndPull(options: WatchAndPullOptions): Result<WatchHandle, InvalidInputError> {
+  const checked = checkWatchOptions(options);
+  if (checked.isErr()) return err(checked.error);
+  return ok(startWatcher(options, checked.value));
+}
+
+function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions): WatchHandle {
+  const { etcd, key, source, targets, nodeId, logger } = options;
+  const events = new EventStream<WatchEvent>();
+  const emit = (event: WatchEvent) => events.emit(event);
+  const statusWriter = new StatusWriter({
+    etcd,
+    key: statusKey(config.statusPrefix, nodeId),
+    ttlSeconds: config.statusTtlSeconds,
+    backoff: config.reconnect,
+    onFailure: (error) => {
+      logger?.debug({ nodeId, error }, 'status write failed');
+      emit({ type: 'status-failed', error });
+    },
+    onRecovered: () => logger?.debug({ nodeId }, 'status written again'),
+  });
+  const state = new WatchState({ nodeId, key, emit, publishStatus: (s) => statusWriter.update(s) });
+
+  const onSyncEvent = (event: SyncLoopEvent<Announcement, Applied, WatchSyncError>) => {
+    const revision = event.wanted.revision;
+    switch (event.type) {
+      case 'started':
+        return;
+      case 'succeeded': {
+        const { commit, unchanged, targets: done } = event.result;
+        const timings = timingsOf(event.wanted, event.result);
+        // An already-served commit says nothing about propagation: keep the last real figure.
+        state.applied(commit, revision, unchanged ? undefined : timings.totalMs);
+        logger?.info({ nodeId, key, revision, commit, unchanged, timings }, 'synced');
+        return emit({
+          type: 'synced',
+          revision,
+          commit,
+          announcement: event.wanted.value,
+          unchanged,
+          targets: done,
+          timings,
+        });
+      }
+      case 'failed':
+        state.failed(event.error, sync.consecutiveFailures);
+        logger?.warn(
+          { nodeId, key, revision, attempt: event.attempt, error: event.error },
+          'sync failed',
+        );
+        return emit({
+          type: 'failed',
+          revision,
+          announcement: event.wanted.value,
+          error: event.error,
+          attempt: event.attempt,
+          final: event.final,
+        });
+      case 'retrying':
+        return emit({ type: 'retrying', revision, attempt: event.attempt, delayMs: event.delayMs });
+      case 'superseded':
+        return emit({ type: 'skipped', revision, reason: 'superseded' });
+    }
+  };
+
+  const sync = new CoalescingSync<Announcement, Applied, WatchSyncError>({
+    run: (wanted, { signal }) => {
+      const startedAt = now();
+      return syncTargets(source, targets, wanted.value, signal).map((report) => ({
+        ...report,
+        startedAt,
+        finishedAt: now(),
+      }));
+    },
+    retry: config.retry,
+    debounce: config.debounce,
+    jitterMs: config.jitterMs,
+    stopped: stoppedError,
+    onEvent: onSyncEvent,
+  });
+
+  let lastInvalid = 0;
+  const invalidAt = (revision: number, value: Buffer, reason: string): InvalidAnnouncementError =>
+    coordinationError.invalidAnnouncement({
+      key,
+      revision,
+      reason,
+      preview: previewValue(value),
+      message: `${key} at revision ${revision} is not an announcement (${reason}): the old content keeps serving`,
+    });
+
+  /** A value seen by a read or the watch, offered to the sync loop (or reported as unusable). */
+  const observe = (observed: ObservedValue, force = false): Promise<Outcome> => {
+    if (observed.kind !== 'put') {
+      state.saw(observed.revision);
+      if (observed.kind === 'deleted')
+        emit({ type: 'skipped', revision: observed.revision, reason: 'no-value' });
+      return Promise.resolve(ok(sync.lastApplied?.result));
+    }
+    const revision = observed.modRevision;
+    state.saw(revision);
+    const parsed = parseAnnouncement(observed.value);
+    if (parsed.isErr()) {
+      const error = invalidAt(revision, observed.value, parsed.error.reason);
+      if (revision !== lastInvalid) {
+        lastInvalid = revision;
+        state.failed(error, state.failures);
+        logger?.warn({ nodeId, key, revision, reason: error.reason }, 'invalid announcement');
+        emit({ type: 'invalid-value', revision, error });
+      }
+      return Promise.resolve(err(error));
+    }
+    return sync.offer({ revision, value: parsed.value, receivedAt: observed.receivedAt }, force);
+  };
+
+  let settleReady: (outcome: Result<WatchStatus, WatchSyncError>) => void = () => undefined;
+  const readyPromise = new Promise<Result<WatchStatus, WatchSyncError>>((resolve) => {
+    settleReady = resolve;
+  });
+  let firstSeen = false;
+  const first = (outcome: Promise<Outcome>) => {
+    if (firstSeen) return;
+    firstSeen = true;
+    void outcome.then((o) => settleReady(o.map(() => state.snapshot())));
+  };
+
+  const follower = new KeyFollower({
+    etcd,
+    key,
+    lastApplied: () => sync.lastApplied?.wanted.revision,
+    backoff: config.reconnect,
+    onValue: (observed) => first(observe(observed)),
+    onWatching: (start) => {
+      state.reachable(true);
+      logger?.debug({ nodeId, key, ...start }, start.first ? 'watching' : 'watching again');
+      emit(
+        start.first || !start.after
+          ? { type: 'watching', fromRevision: start.fromRevision, resumedFrom: start.resumedFrom }
+          : {
+              type: 'reconnected',
+              fromRevision: start.fromRevision,
+              resumedFrom: start.resumedFrom,
+              after: start.after,
+            },
+      );
+    },
+    onUnreachable: (error) => {
+      state.reachable(false, error);
+      first(Promise.resolve(err(error)));
+      logger?.warn({ nodeId, key, error }, 'etcd unreachable');
+      emit({ type: 'disconnected', error });
+    },
+    onCompacted: (requestedRevision) => {
+      logger?.info(
+        { nodeId, key, requestedRevision },
+        'watch history compacted: reading the key again',
+      );
+      emit({ type: 'compacted', requestedRevision });
+    },
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await follower.stop();
+      await sync.stop();
+      settleReady(err(stoppedError()));
+      await statusWriter.stop();
+      logger?.info({ nodeId, key }, 'stopped');
+      emit({ type: 'stopped' });
+      events.close();
+    })();
+    return stopping;
+  };
+  options.signal?.addEventListener('abort', () => void stop(), { once: true });
+  if (options.signal?.aborted) void stop();
+
+  const syncNow = (): ResultAsync<WatchStatus, WatchSyncError> => {
+    if (stopping) return errAsync(stoppedError());
+    return getKey(etcd, key).andThen((read) => {
+      const observed: ObservedValue = read.kv
+        ? {
+            kind: 'put',
+            value: read.kv.value,
+            modRevision: read.kv.modRevision,
+            via: 'read',
+            receivedAt: now(),
+          }
+        : { kind: 'absent', revision: read.revision };
+      const outcome = observe(observed, true);
+      sync.retryNow();
+      return new ResultAsync(outcome).map(() => state.snapshot());
+    });
+  };
+
+  return {
+    nodeId,
+    ready: new ResultAsync(readyPromise),
+    events,
+    status: () => state.snapshot(),
+    syncNow,
+    stop,
+  };
+}

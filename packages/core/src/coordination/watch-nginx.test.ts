@@ -1,0 +1,183 @@
+// The seed's CDN node, whole: an etcd key, a watcher publishing over the Docker API alone into a
+// data container's /etc/nginx and /www, nginx serving them, checked and reloaded by the hooks.
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDataContainer } from '../containers/data-container';
+import { runServiceContainer, type ServiceContainer } from '../containers/service-container';
+import { containerTarget } from '../content/container-target';
+import { openGitSource, type GitSource } from '../content/git-source';
+import { nginxConfigCheck, nginxReload } from '../content/nginx-hooks';
+import { publishCommit } from '../content/publish';
+import type { ContentTarget } from '../content/target';
+import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';
+import { commitFiles, useGitFixtures } from '../../../../test/support/git';
+import { serviceEnv } from '../../../../test/support/services';
+import {
+  forgetKeys,
+  ofType,
+  recordEvents,
+  uniqueKey,
+  until,
+} from '../../../../test/support/watch-fixtures';
+import { announceRevision } from './announce';
+import { connectEtcd, type EtcdConnection } from './etcd';
+import { watchAndPull } from './watch-and-pull';
+import type { WatchEvent, WatchHandle } from './watch-types';
+
+const t = useTestDocker();
+const fixtures = useGitFixtures();
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+const nginxConf = (port: number, marker: string) => `worker_processes 1;
+error_log stderr;
+pid /tmp/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${port};
+    root /www/current;
+    add_header X-Config ${marker};
+  }
+}
+`;
+
+describe('a watcher feeding nginx through a data container', () => {
+  let port: number;
+  let etcd: EtcdConnection;
+  let source: GitSource;
+  let nginx: ServiceContainer;
+  let config: ContentTarget;
+  let www: ContentTarget;
+  let handle: WatchHandle;
+  let events: WatchEvent[];
+  const key = uniqueKey('nginx');
+  const commits: Record<'a' | 'b' | 'broken' | 'c', string> = { a: '', b: '', broken: '', c: '' };
+  const fileLabels = () => ({ [LABEL_TEST_RUN]: `${t.runId}-file` });
+
+  beforeAll(async () => {
+    port = await freePort();
+    etcd = (await connectEtcd({ endpoints: [serviceEnv().etcdEndpoint] }))._unsafeUnwrap();
+    const repo = await fixtures.repo('cdn-watch');
+    const commit = (conf: string, page: string) =>
+      commitFiles(repo, { 'nginx/nginx.conf': conf, 'site/index.html': page });
+    commits.a = await commit(nginxConf(port, 'a'), 'A\n');
+    commits.b = await commit(nginxConf(port, 'b'), 'B\n');
+    commits.broken = await commit('events {}\nhttp { server { listen nonsense; } }\n', 'never\n');
+    commits.c = await commit(nginxConf(port, 'c'), 'C\n');
+    source = openGitSource({
+      url: repo.url,
+      cacheDir: await fixtures.dir('berth-watch-nginx'),
+    })._unsafeUnwrap();
+    const data = (
+      await createDataContainer(t.docker, {
+        name: t.name('www-content'),
+        image: serviceEnv().imageNginx,
+        volumes: ['/etc/nginx', '/www'],
+        labels: fileLabels(),
+      })
+    )._unsafeUnwrap();
+    config = containerTarget(t.docker, {
+      container: data.name,
+      path: '/etc/nginx',
+      labels: fileLabels(),
+    });
+    www = containerTarget(t.docker, { container: data.name, path: '/www', labels: fileLabels() });
+    // nginx cannot start without a configuration: the node is provisioned with commit a first.
+    (
+      await publishCommit({ source, commit: commits.a, target: config, subdir: 'nginx/' })
+    )._unsafeUnwrap();
+    (
+      await publishCommit({ source, commit: commits.a, target: www, subdir: 'site/' })
+    )._unsafeUnwrap();
+    nginx = (
+      await runServiceContainer(t.docker, {
+        name: t.name('nginx'),
+        image: serviceEnv().imageNginx,
+        command: ['nginx', '-g', 'daemon off;', '-c', '/etc/nginx/current/nginx.conf'],
+        volumesFrom: [data.name],
+        network: 'host',
+        labels: fileLabels(),
+        readiness: { http: `http://127.0.0.1:${port}/index.html`, timeoutMs: 20_000 },
+      })
+    )._unsafeUnwrap();
+    (await announceRevision(etcd, key, { commit: commits.a }))._unsafeUnwrap();
+    const hooks = { docker: t.docker, container: nginx.id };
+    handle = watchAndPull({
+      etcd,
+      key,
+      nodeId: 'nginx-node',
+      source,
+      retry: { initialMs: 100, maxMs: 400 },
+      targets: [
+        { target: www, subdir: 'site/', mountPath: '/www' },
+        {
+          target: config,
+          subdir: 'nginx/',
+          role: 'configuration',
+          mountPath: '/etc/nginx',
+          beforeActivate: nginxConfigCheck(hooks),
+          afterActivate: nginxReload(hooks),
+        },
+      ],
+    })._unsafeUnwrap();
+    events = recordEvents(handle);
+    (await handle.ready)._unsafeUnwrap();
+  }, 120_000);
+
+  afterAll(async () => {
+    await handle?.stop();
+    (await config?.close())?._unsafeUnwrap();
+    (await www?.close())?._unsafeUnwrap();
+    await removeRunResources(t.docker, `${t.runId}-file`);
+    if (etcd) await forgetKeys(etcd);
+    etcd?.close();
+  });
+
+  const get = async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/index.html`);
+    return { config: response.headers.get('x-config'), body: await response.text() };
+  };
+
+  it('serves the commit it was provisioned with, unchanged by the first sync', async () => {
+    expect(ofType(events, 'synced')[0]).toMatchObject({ commit: commits.a, unchanged: true });
+    expect(handle.status()).toMatchObject({ commit: commits.a, healthy: true });
+    expect(await get()).toEqual({ config: 'a', body: 'A\n' });
+  });
+
+  it('serves a new announcement over HTTP: configuration checked, swapped and reloaded, then the site', async () => {
+    (await announceRevision(etcd, key, { commit: commits.b }))._unsafeUnwrap();
+    await until('synced b', () => handle.status().commit === commits.b, 30_000);
+    expect(await get()).toEqual({ config: 'b', body: 'B\n' });
+    const synced = ofType(events, 'synced').at(-1);
+    expect(synced?.targets.map((x) => x.target)).toEqual([config.description, www.description]);
+  });
+
+  it('keeps serving when nginx -t refuses a configuration, and takes the next good one', async () => {
+    (await announceRevision(etcd, key, { commit: commits.broken }))._unsafeUnwrap();
+    await until(
+      'refused',
+      () => ofType(events, 'failed').some((e) => e.announcement.commit === commits.broken),
+      30_000,
+    );
+    expect(ofType(events, 'failed').at(-1)?.error).toMatchObject({
+      kind: 'NginxConfigInvalid',
+      commit: commits.broken,
+    });
+    expect(handle.status()).toMatchObject({ commit: commits.b, healthy: false });
+    expect(await get()).toEqual({ config: 'b', body: 'B\n' });
+
+    (await announceRevision(etcd, key, { commit: commits.c }))._unsafeUnwrap();
+    await until('synced c', () => handle.status().commit === commits.c, 30_000);
+    expect(await get()).toEqual({ config: 'c', body: 'C\n' });
+    expect(handle.status().healthy).toBe(true);
+  });
+});

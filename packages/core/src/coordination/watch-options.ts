@@ -1,0 +1,86 @@
+// watchAndPull's options, checked once and filled with defaults.
+import { err, ok, type Result } from 'neverthrow';
+import { berthError, type InvalidInputError } from '../errors';
+import type { BackoffPolicy } from './backoff';
+import type { RetryPolicy } from './coalescing-sync';
+import { checkNodeId, checkStatusPrefix, defaultStatusPrefix } from './node-status';
+import type { WatchAndPullOptions, WatchTarget } from './watch-types';
+
+export interface CheckedWatchOptions {
+  readonly statusPrefix: string;
+  readonly statusTtlSeconds: number;
+  readonly retry: RetryPolicy;
+  /** Between reads and watches while etcd does not answer. */
+  readonly reconnect: BackoffPolicy;
+  readonly debounce: { readonly minMs: number; readonly maxMs: number } | undefined;
+  readonly jitterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { initialMs: 200, maxMs: 30_000, maxFailures: Infinity };
+export const RECONNECT: BackoffPolicy = { initialMs: 100, maxMs: 2_000 };
+export const DEFAULT_STATUS_TTL_SECONDS = 10;
+
+const invalid = (field: string, message: string) =>
+  err(berthError.invalidInput({ field, message }));
+
+const nonNegative = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+export function checkWatchOptions(
+  options: WatchAndPullOptions,
+): Result<CheckedWatchOptions, InvalidInputError> {
+  if (typeof options !== 'object' || options === null) {
+    return invalid('options', 'options must be an object');
+  }
+  const { key, targets, retry = {}, debounce, jitterMs = 0 } = options;
+  if (typeof key !== 'string' || key.length === 0) {
+    return invalid('key', 'key must be a non-empty string');
+  }
+  const nodeId = checkNodeId(options.nodeId);
+  if (nodeId.isErr()) return err(nodeId.error);
+  const prefix = checkStatusPrefix(key, options.statusPrefix ?? defaultStatusPrefix(key));
+  if (prefix.isErr()) return err(prefix.error);
+  if (!Array.isArray(targets) || targets.length === 0) {
+    return invalid('targets', 'give at least one target');
+  }
+  for (const [i, t] of (targets as readonly (WatchTarget | undefined)[]).entries()) {
+    if (typeof t?.target?.stage !== 'function') {
+      return invalid(
+        `targets[${i}].target`,
+        'each target needs a ContentTarget (directoryTarget, containerTarget)',
+      );
+    }
+  }
+  if (typeof options.source?.resolve !== 'function') {
+    return invalid('source', 'source must be a git source (openGitSource) or a CommitSource');
+  }
+  const ttl = options.statusTtlSeconds ?? DEFAULT_STATUS_TTL_SECONDS;
+  if (!nonNegative(ttl) || ttl < 1)
+    return invalid('statusTtlSeconds', 'statusTtlSeconds must be at least 1');
+  const initialMs = retry.initialMs ?? DEFAULT_RETRY.initialMs;
+  const maxMs = retry.maxMs ?? Math.max(DEFAULT_RETRY.maxMs, initialMs);
+  const maxFailures = retry.maxFailures ?? DEFAULT_RETRY.maxFailures;
+  if (!nonNegative(initialMs) || initialMs === 0 || !nonNegative(maxMs) || maxMs < initialMs) {
+    return invalid('retry', 'retry needs 0 < initialMs <= maxMs');
+  }
+  if (!(maxFailures === Infinity || (Number.isInteger(maxFailures) && maxFailures >= 1))) {
+    return invalid('retry.maxFailures', 'retry.maxFailures must be a positive integer or Infinity');
+  }
+  if (
+    debounce &&
+    (!nonNegative(debounce.minMs) ||
+      !nonNegative(debounce.maxMs) ||
+      debounce.maxMs < debounce.minMs)
+  ) {
+    return invalid('debounce', 'debounce needs 0 <= minMs <= maxMs');
+  }
+  if (!nonNegative(jitterMs)) return invalid('jitterMs', 'jitterMs must be a number >= 0');
+  return ok({
+    statusPrefix: prefix.value,
+    statusTtlSeconds: ttl,
+    retry: { initialMs, maxMs, maxFailures },
+    reconnect: RECONNECT,
+    debounce,
+    jitterMs,
+  });
+}

@@ -1,0 +1,123 @@
+// What a watcher knows about itself: connection, last applied, last error, health. Emits the
+// `health` event on every change of health and keeps the status key in step.
+import { describeCause } from '../errors';
+import type { NodeStatus } from './node-status';
+import type { WatchEvent, WatchStatus } from './watch-types';
+
+export interface WatchStateOptions {
+  readonly nodeId: string;
+  readonly key: string;
+  emit(event: WatchEvent): void;
+  /** Called with the new status on every change worth writing. */
+  publishStatus(status: NodeStatus): void;
+}
+
+interface Failure {
+  readonly kind: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+function asFailure(error: unknown): Failure {
+  const e = error as { kind?: unknown; message?: unknown };
+  return {
+    kind: typeof e?.kind === 'string' ? e.kind : 'Unknown',
+    message: typeof e?.message === 'string' ? e.message : describeCause(error),
+    at: new Date().toISOString(),
+  };
+}
+
+export class WatchState {
+  commit: string | undefined;
+  revision: number | undefined;
+  wantedRevision: number | undefined;
+  connected = false;
+  failures = 0;
+  private activeSince: string | undefined;
+  private lastSyncMs: number | undefined;
+  private lastError: Failure | undefined;
+  /** The sync or the announcement is failing (not etcd). */
+  private failing = false;
+  private wasHealthy: boolean | undefined;
+
+  constructor(private readonly options: WatchStateOptions) {}
+
+  get healthy(): boolean {
+    return this.connected && !this.failing;
+  }
+
+  snapshot(): WatchStatus {
+    return {
+      nodeId: this.options.nodeId,
+      key: this.options.key,
+      commit: this.commit,
+      revision: this.revision,
+      wantedRevision: this.wantedRevision,
+      connected: this.connected,
+      healthy: this.healthy,
+      lastError: this.lastError,
+      failures: this.failures,
+    };
+  }
+
+  nodeStatus(): NodeStatus {
+    return {
+      nodeId: this.options.nodeId,
+      commit: this.commit,
+      revision: this.revision,
+      ok: !this.failing,
+      healthy: this.healthy,
+      error:
+        this.failing && this.lastError
+          ? { kind: this.lastError.kind, message: this.lastError.message }
+          : undefined,
+      updatedAt: new Date().toISOString(),
+      ...(this.activeSince !== undefined && { activeSince: this.activeSince }),
+      ...(this.lastSyncMs !== undefined && { lastSyncMs: this.lastSyncMs }),
+    };
+  }
+
+  saw(revision: number): void {
+    this.wantedRevision = Math.max(this.wantedRevision ?? 0, revision);
+  }
+
+  applied(commit: string, revision: number, syncMs?: number): void {
+    if (commit !== this.commit) this.activeSince = new Date().toISOString();
+    if (syncMs !== undefined) this.lastSyncMs = syncMs;
+    this.commit = commit;
+    this.revision = revision;
+    this.failing = false;
+    this.failures = 0;
+    this.changed();
+  }
+
+  /** A sync failed or the announcement is unusable. */
+  failed(error: unknown, failures: number): void {
+    this.failing = true;
+    this.failures = failures;
+    this.lastError = asFailure(error);
+    this.changed();
+  }
+
+  /** etcd answered (`true`) or stopped answering (`false`, with why). */
+  reachable(connected: boolean, error?: unknown): void {
+    if (error !== undefined) this.lastError = asFailure(error);
+    if (this.connected === connected && error === undefined) return;
+    this.connected = connected;
+    this.changed();
+  }
+
+  private changed(): void {
+    const healthy = this.healthy;
+    if (healthy !== this.wasHealthy) {
+      this.wasHealthy = healthy;
+      this.options.emit({
+        type: 'health',
+        healthy,
+        ...(!healthy &&
+          this.lastError && { reason: `${this.lastError.kind}: ${this.lastError.message}` }),
+      });
+    }
+    this.options.publishStatus(this.nodeStatus());
+  }
+}
