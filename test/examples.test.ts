@@ -68,4 +68,15 @@ describe('examples', () => {
     expect(out).toContain('2 added');
     expect(out).toContain(`active release: ${sha}`);
   });
+
+  it('watch.ts announces a commit, publishes it through a watcher and sees the fleet converge', async () => {
+    const repo = await fixtures.repo('example-watch');
+    const sha = await commitFiles(repo, { 'index.html': 'watched\n' });
+    const out = await example('watch.ts', {
+      BERTH_EXAMPLE_GIT_URL: repo.url,
+      BERTH_EXAMPLE_KEY: `berth-test/example-watch/${t.runId}`,
+      ETCDCTL_ENDPOINTS: serviceEnv().etcdEndpoint,
+    });
+    expect(out).toContain(sha.slice(0, 12));
+  });
 });

@@ -29,6 +29,10 @@ describe('berth errors', () => {
       switch (e.kind) {
         case 'InvalidInput':
           return e.field;
+        case 'InvalidAnnouncement':
+          return e.preview;
+        case 'ConvergenceTimeout':
+          return e.lagging.map((l) => l.nodeId).join();
         case 'GitAuth':
         case 'GitFetch':
         case 'UnknownRevision':

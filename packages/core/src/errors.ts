@@ -203,7 +203,47 @@ export interface GitObjectError extends ErrorBase<'GitObject'> {
 /** Any of the git source's error kinds. */
 export type GitError = GitAuthError | GitFetchError | UnknownRevisionError | GitObjectError;
 
+/**
+ * The watched key holds something that is neither a full commit SHA, nor a ref, nor the JSON
+ * `{ "commit": … }`: nothing was published, the old content keeps serving.
+ */
+export interface InvalidAnnouncementError extends ErrorBase<'InvalidAnnouncement'> {
+  readonly key: string;
+  /** The etcd revision that wrote the value. */
+  readonly revision: number;
+  /** Why it was refused, e.g. `abbreviated SHA: announce the full 40 hex digits`. */
+  readonly reason: string;
+  /** The start of the value, printable (control bytes escaped), at most 80 characters. */
+  readonly preview: string;
+}
+
+/** A node that did not serve the wanted commit when the wait ran out. */
+export interface LaggingNode {
+  readonly nodeId: string;
+  /** What the node serves (undefined before its first publish). */
+  readonly commit: string | undefined;
+  /** The last etcd revision the node applied. */
+  readonly revision: number | undefined;
+  readonly healthy: boolean;
+  /** Its last failure, when it has one. */
+  readonly error: { readonly kind: string; readonly message: string } | undefined;
+}
+
+/** `waitForConvergence` ran out of time: the nodes that lag, and why, as their statuses say. */
+export interface ConvergenceTimeoutError extends ErrorBase<'ConvergenceTimeout'> {
+  readonly key: string;
+  readonly commit: string;
+  readonly timeoutMs: number;
+  readonly minNodes: number;
+  /** Live nodes that serve the commit. */
+  readonly converged: readonly string[];
+  /** Live nodes that do not, with their last error. */
+  readonly lagging: readonly LaggingNode[];
+}
+
 export type BerthError =
+  | InvalidAnnouncementError
+  | ConvergenceTimeoutError
   | GitAuthError
   | GitFetchError
   | UnknownRevisionError
@@ -235,6 +275,8 @@ export type BerthErrorKind = BerthError['kind'];
 export type BerthErrorOf<K extends BerthErrorKind> = Extract<BerthError, { kind: K }>;
 
 const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
+  'InvalidAnnouncement',
+  'ConvergenceTimeout',
   'GitAuth',
   'GitFetch',
   'UnknownRevision',
@@ -284,6 +326,8 @@ function make<K extends BerthErrorKind>(kind: K) {
 
 /** Constructors, one per kind: `berthError.invalidInput({ field, message })`. */
 export const berthError = {
+  invalidAnnouncement: make('InvalidAnnouncement'),
+  convergenceTimeout: make('ConvergenceTimeout'),
   gitAuth: make('GitAuth'),
   gitFetch: make('GitFetch'),
   unknownRevision: make('UnknownRevision'),

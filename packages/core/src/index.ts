@@ -190,12 +190,10 @@ export {
 } from './coordination/announcement';
 export { defaultStatusPrefix, type NodeStatus } from './coordination/node-status';
 export type { EtcdFailure } from './coordination/etcd-failure';
-export {
-  coordinationError,
-  isBerthOrCoordinationError,
-  type ConvergenceTimeoutError,
-  type CoordinationError,
-  type InvalidAnnouncementError,
-  type LaggingNode,
+export type {
+  ConvergenceTimeoutError,
+  CoordinationError,
+  InvalidAnnouncementError,
+  LaggingNode,
 } from './coordination/watch-errors';
 export { listNodeStatuses, readAnnouncement } from './coordination/fleet';

@@ -20,8 +20,10 @@ export interface CommitSource {
     options?: { readonly signal?: AbortSignal },
   ): ResultAsync<string, GitError | AbortedError | InvalidInputError>;
   /** Every entry of the commit's tree, recursively, names exactly as stored. */
-  listTree(commit: string): ResultAsync<readonly TreeEntry[], GitError | InvalidInputError>;
-  readBlob(oid: string): ResultAsync<Buffer, GitError | InvalidInputError>;
+  listTree(
+    commit: string,
+  ): ResultAsync<readonly TreeEntry[], GitError | InvalidInputError | AbortedError>;
+  readBlob(oid: string): ResultAsync<Buffer, GitError | InvalidInputError | AbortedError>;
 }
 
 /** Where a hook runs: the commit, and where its staged (or now active) tree is in the target. */
@@ -88,7 +90,7 @@ export type PublishError = GitError | TargetError | UnsafeTreeError | AbortedErr
 function symlinkTargets(
   source: CommitSource,
   entries: readonly TreeEntry[],
-): ResultAsync<Map<string, string>, GitError | InvalidInputError> {
+): ResultAsync<Map<string, string>, GitError | InvalidInputError | AbortedError> {
   const links = entries.filter((e) => e.mode === '120000');
   return ResultAsync.combine(
     links.map((l) => source.readBlob(l.oid).map((b) => [l.path, b.toString('utf8')] as const)),

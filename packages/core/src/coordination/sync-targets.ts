@@ -17,9 +17,6 @@ export interface SyncReport {
  * source can answer it; the publisher passes such errors through unchanged and its own error type
  * (`PublishError`) includes every berth kind, so the view below is sound at run time.
  */
-function asCommitSource(source: WatchSource): CommitSource {
-  return source as unknown as CommitSource;
-}
 
 /** Configuration targets first, each group in the order given. */
 export function publishOrder(targets: readonly WatchTarget[]): WatchTarget[] {
@@ -81,7 +78,7 @@ export function syncTargets(
   signal: AbortSignal,
 ): ResultAsync<SyncReport, WatchSyncError> {
   const started = performance.now();
-  const publisher = asCommitSource(source);
+  const publisher: CommitSource = source;
   return source.resolve(announcement.revision, { signal }).andThen((commit) => {
     const fetchMs = Math.round((performance.now() - started) * 10) / 10;
     const done: TargetSync[] = [];

@@ -1,0 +1,144 @@
+// berth on one node: the watcher publishing into the node's /www, by the directory target (the
+// watcher where the volumes are mounted) or the container target (Docker API only).
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { okAsync } from 'neverthrow';
+import {
+  announceRevision,
+  containerTarget,
+  directoryTarget,
+  openGitSource,
+  watchAndPull,
+  type WatchEvent,
+  type WatchHandle,
+  type WatchTarget,
+} from '@berth/core';
+import { cdnNode, unwrap, type CdnNode } from './cdn-node.ts';
+import { epochNow, oneFileUpdate, type BenchContext, type Update } from './context.ts';
+import { logDockerRequests } from './docker-requests.ts';
+import type { MethodResult, Sample } from './samples.ts';
+import { servedAt } from './serve-poll.ts';
+
+type Synced = Extract<WatchEvent, { type: 'synced' }>;
+
+/** A watcher and the synced events it has emitted, by revision. */
+export interface RunningWatcher {
+  readonly handle: WatchHandle;
+  synced(revision: number): Promise<Synced>;
+}
+
+export async function startWatcher(
+  ctx: BenchContext,
+  key: string,
+  nodeId: string,
+  target: WatchTarget,
+): Promise<RunningWatcher> {
+  const source = unwrap(
+    openGitSource({ url: ctx.repo.url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
+  );
+  const handle = unwrap(watchAndPull({ etcd: ctx.etcd, key, nodeId, source, targets: [target] }));
+  const seen = new Map<number, Synced>();
+  const waiting = new Map<number, (e: Synced) => void>();
+  void (async () => {
+    for await (const event of handle.events) {
+      if (event.type !== 'synced') continue;
+      seen.set(event.revision, event);
+      waiting.get(event.revision)?.(event);
+    }
+  })();
+  return {
+    handle,
+    synced: (revision) =>
+      seen.has(revision)
+        ? Promise.resolve(seen.get(revision) as Synced)
+        : new Promise((resolve) => waiting.set(revision, resolve)),
+  };
+}
+
+/** The parts of one update, from the watcher's own report. */
+export function partsOf(
+  synced: Synced,
+  announcedAt: number,
+  servedAtEpoch: number,
+): Record<string, number> {
+  const t = synced.targets[0];
+  const published = synced.timings.receivedAt + synced.timings.totalMs;
+  return {
+    notify: synced.timings.receivedAt - announcedAt,
+    queue: synced.timings.queuedMs,
+    fetch: synced.timings.fetchMs,
+    plan: t?.planMs ?? 0,
+    upload: t?.stageMs ?? 0,
+    swap: t?.activateMs ?? 0,
+    'seen by poll': Math.max(0, servedAtEpoch - published),
+  };
+}
+
+/**
+ * `updates` one-file updates, one at a time: push, announce, poll nginx until it serves the new
+ * content. `afterEach` runs untimed after each (the floors measure the same update there); for
+ * the container target, a bare `exec true` is timed there too, the floor of its one exec.
+ */
+export async function measureBerthNode(
+  ctx: BenchContext,
+  kind: 'directory' | 'container',
+  afterEach: (update: Update) => Promise<void> = () => Promise.resolve(),
+): Promise<MethodResult[]> {
+  const node: CdnNode = await cdnNode(
+    ctx.docker,
+    `bench-${kind}-${ctx.runId}`,
+    '/www/current',
+    ctx.labels,
+  );
+  const target: WatchTarget =
+    kind === 'directory'
+      ? // A no-op check makes the swap its own step, so upload and swap are timed apart (no cost here).
+        { target: directoryTarget(node.wwwOnHost), beforeActivate: () => okAsync(undefined) }
+      : {
+          target: containerTarget(ctx.docker, {
+            container: node.data,
+            path: '/www',
+            labels: ctx.labels,
+          }),
+        };
+  const key = `berth-bench/${ctx.runId}/${kind}`;
+  const watcher = await startWatcher(ctx, key, `bench-${kind}`, target);
+  const requests = logDockerRequests();
+  const samples: Sample[] = [];
+  const execs: Sample[] = [];
+  try {
+    for (let i = 0; i < ctx.warmup + ctx.updates; i++) {
+      const update = await oneFileUpdate(ctx.repo, `${kind}-${i}`);
+      requests.take();
+      const started = performance.now();
+      const announcedAt = epochNow();
+      const revision = unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
+      const served = await servedAt(node.url, update.marker);
+      const servedEpoch = performance.timeOrigin + served;
+      const synced = await watcher.synced(revision);
+      const dockerRequests = requests.take();
+      if (i >= ctx.warmup) {
+        samples.push({
+          totalMs: served - started,
+          parts: partsOf(synced, announcedAt, servedEpoch),
+          ...(kind === 'container' && { dockerRequests }),
+        });
+      }
+      await afterEach(update);
+      if (kind === 'container' && i >= ctx.warmup) {
+        // The floor under the container target's hot path: one bare exec (create, start, inspect).
+        const execStarted = performance.now();
+        unwrap(await node.nginx.exec(['true']));
+        execs.push({ totalMs: performance.now() - execStarted, parts: {} });
+      }
+    }
+  } finally {
+    requests.stop();
+    await watcher.handle.stop();
+    unwrap(await target.target.close());
+  }
+  return [
+    { method: `berth, ${kind} target`, samples },
+    ...(execs.length > 0 ? [{ method: 'floor: one Docker exec of `true`', samples: execs }] : []),
+  ];
+}

@@ -1,0 +1,60 @@
+// The floors under every method: fetching the same one-file update with bare isomorphic-git
+// (what berth's fetch is built on) and with `git pull` on the host.
+import * as fs from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { git as gitCli } from '../../test/support/git-cli.ts';
+import type { BenchContext, Update } from './context.ts';
+import type { MethodResult, Sample } from './samples.ts';
+
+export interface Floors {
+  /** Times both floors on the update just served (untimed for the method around it). */
+  readonly measure: (update: Update) => Promise<void>;
+  readonly results: () => MethodResult[];
+}
+
+export async function startFloors(ctx: BenchContext): Promise<Floors> {
+  const gitdir = await mkdtemp(join(ctx.scratch, 'floor-isogit-'));
+  const clone = join(await mkdtemp(join(ctx.scratch, 'floor-pull-')), 'site');
+  const fetchOnce = () =>
+    git.fetch({
+      fs,
+      http,
+      gitdir,
+      url: ctx.repo.url,
+      ref: 'main',
+      singleBranch: true,
+      depth: 1,
+      tags: false,
+    });
+  await git.init({ fs, gitdir, bare: true });
+  await git.addRemote({ fs, gitdir, remote: 'origin', url: ctx.repo.url });
+  await fetchOnce();
+  await gitCli(['clone', '-q', ctx.repo.url, clone]);
+  const fetches: Sample[] = [];
+  const pulls: Sample[] = [];
+  let seen = 0;
+  return {
+    measure: async (update) => {
+      if (seen++ < ctx.warmup) {
+        await fetchOnce();
+        await gitCli(['-C', clone, 'pull', '-q']);
+        return;
+      }
+      let started = performance.now();
+      const fetched = await fetchOnce();
+      fetches.push({ totalMs: performance.now() - started, parts: {} });
+      if (fetched.fetchHead !== update.sha)
+        throw new Error(`floor fetched ${fetched.fetchHead}, not ${update.sha}`);
+      started = performance.now();
+      await gitCli(['-C', clone, 'pull', '-q']);
+      pulls.push({ totalMs: performance.now() - started, parts: {} });
+    },
+    results: () => [
+      { method: 'floor: bare isomorphic-git fetch', samples: fetches },
+      { method: 'floor: git pull on the host', samples: pulls },
+    ],
+  };
+}
