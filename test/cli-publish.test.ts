@@ -1,27 +1,18 @@
 // `berth publish` (the built bin) into real data containers: from a repository on the git
 // server, incrementally, from a private repository with the password on stdin, and with nginx
 // checking and reloading its configuration around the swap.
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { binFixtures, exec } from '../packages/cli/test/bin-fixtures';
 import { berth, jsonOf } from '../packages/cli/test/run-bin';
 import { useTestDocker } from './support/docker';
 import { commitFiles, useGitFixtures } from './support/git';
 import { serviceEnv } from './support/services';
+import { freePort } from './support/net';
 
 const t = useTestDocker();
 const fixtures = useGitFixtures();
 const env = () => serviceEnv();
 const { createData, label, served } = binFixtures(t);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Polls until `check` passes or `ms` have gone by. */
 async function eventually(check: () => Promise<void>, ms = 5_000): Promise<void> {

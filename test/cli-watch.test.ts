@@ -1,25 +1,16 @@
 // `berth watch` as a process, as an operator runs it: health over HTTP, SIGHUP, SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEtcd, listNodeStatuses, type EtcdConnection } from '../packages/core/src/index';
 import { etcdClientOf } from '../packages/core/src/coordination/etcd';
 import { commitFiles, useGitFixtures, type BareRepo } from './support/git';
 import { serviceEnv } from './support/services';
+import { freePort } from './support/net';
 
 const root = join(import.meta.dirname, '..');
 const fixtures = useGitFixtures();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Polls until `check` holds, at most `timeoutMs`. */
 async function until<T>(

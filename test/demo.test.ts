@@ -1,23 +1,14 @@
 // The main job, as a newcomer runs it: `npm run demo -- --once` must pass on this machine.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useTestDocker } from './support/docker';
+import { freePort } from './support/net';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const t = useTestDocker();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('npm run demo -- --once', () => {
   it('serves a repository through etcd, the watcher, the data container and nginx, three updates over', async () => {

@@ -1,27 +1,18 @@
 // The examples are run as a user would run them (tsx, importing berth by package name), so they
 // cannot rot. Each must exit 0; whatever one leaves behind is swept up by its run label.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useTestDocker } from './support/docker';
 import { commitFiles, useGitFixtures } from './support/git';
 import { serviceEnv } from './support/services';
+import { freePort } from './support/net';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const t = useTestDocker();
 const fixtures = useGitFixtures();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function example(file: string, env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { hasKind } from '../errors';
 import { clientOf } from '../docker/connection';
@@ -7,18 +6,9 @@ import { serviceEnv } from '../../../../test/support/services';
 import { useTestDocker } from '../../../../test/support/docker';
 import { createDataContainer } from './data-container';
 import { runServiceContainer } from './service-container';
+import { freePort } from '../../../../test/support/net';
 
 const t = useTestDocker();
-
-/** A loopback port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('runServiceContainer', () => {
   it('serves a data container’s content with nginx over --volumes-from on 127.0.0.1', async () => {

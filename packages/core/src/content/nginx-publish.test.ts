@@ -1,6 +1,5 @@
 // The seed's CDN node for real: one repository feeding /etc/nginx and /www of a data container,
 // nginx serving `root /www/current;` through --volumes-from, publishing over the Docker API alone.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKind } from '../errors';
 import { createDataContainer } from '../containers/data-container';
@@ -13,18 +12,10 @@ import { openGitSource, type GitSource } from './git-source';
 import { nginxConfigCheck, nginxReload } from './nginx-hooks';
 import { publishCommit } from './publish';
 import type { ContentTarget } from './target';
+import { freePort } from '../../../../test/support/net';
 
 const t = useTestDocker();
 const fixtures = useGitFixtures();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const nginxConf = (port: number, marker: string) => `worker_processes 1;
 error_log stderr;

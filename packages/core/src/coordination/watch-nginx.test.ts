@@ -1,6 +1,5 @@
 // The seed's CDN node, whole: an etcd key, a watcher publishing over the Docker API alone into a
 // data container's /etc/nginx and /www, nginx serving them, checked and reloaded by the hooks.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataContainer } from '../containers/data-container';
 import { runServiceContainer, type ServiceContainer } from '../containers/service-container';
@@ -23,18 +22,10 @@ import { announceRevision } from './announce';
 import { connectEtcd, type EtcdConnection } from './etcd';
 import { watchAndPull } from './watch-and-pull';
 import type { WatchEvent, WatchHandle } from './watch-types';
+import { freePort } from '../../../../test/support/net';
 
 const t = useTestDocker();
 const fixtures = useGitFixtures();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const nginxConf = (port: number, marker: string) => `worker_processes 1;
 error_log stderr;
