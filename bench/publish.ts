@@ -77,9 +77,9 @@ async function freshTarget(
 }
 
 async function freshSource(ctx: Ctx, repo: BareRepo): Promise<GitSource> {
-  return unwrap(
-    openGitSource({ url: repo.url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
-  );
+  // isomorphic-git needs minutes for a gigabyte pack on a busy machine: no 60 s default here.
+  const cacheDir = await mkdtemp(join(ctx.scratch, 'cache-'));
+  return unwrap(openGitSource({ url: repo.url, cacheDir, timeoutMs: 30 * 60_000 }));
 }
 
 function row(group: string, method: string, samplesMs: number[], baseline = false): Measurement {
