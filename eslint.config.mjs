@@ -49,11 +49,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', 'packages/cli/bin/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', 'packages/cli/bin/*.js'],
     rules: { 'berth/must-use-result': 'off' },
   },
 );
