@@ -27,12 +27,17 @@ export function uniqueKey(name: string): string {
 
 /** Deletes every key made by {@link uniqueKey} in this file, with anything under it or its status prefix. */
 export async function forgetKeys(etcd: EtcdConnection): Promise<void> {
+  const failures: string[] = [];
   for (const key of keysMade) {
-    (await deletePrefix(etcd, key))._unsafeUnwrap();
-    (await deletePrefix(etcd, defaultStatusPrefix(key)))._unsafeUnwrap();
-    (await deletePrefix(etcd, `status-of/${key}`))._unsafeUnwrap();
+    for (const prefix of [key, defaultStatusPrefix(key), `status-of/${key}`]) {
+      // A busy etcd may time out once: ask again before calling it a failure.
+      let deleted = await deletePrefix(etcd, prefix, { timeoutMs: 10_000 });
+      if (deleted.isErr()) deleted = await deletePrefix(etcd, prefix, { timeoutMs: 10_000 });
+      if (deleted.isErr()) failures.push(`${prefix}: ${deleted.error.message}`);
+    }
   }
   keysMade.clear();
+  if (failures.length > 0) throw new Error(`could not delete test keys: ${failures.join('; ')}`);
 }
 
 /**
