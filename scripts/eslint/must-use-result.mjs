@@ -31,6 +31,8 @@ export const mustUseResult = ESLintUtils.RuleCreator.withoutDocs({
       ExpressionStatement(node) {
         let expression = node.expression;
         if (expression.type === 'UnaryExpression' && expression.operator === 'void') return;
+        // `result = await next()` keeps the Result in a variable: that is handling it.
+        if (expression.type === 'AssignmentExpression') return;
         if (expression.type === 'AwaitExpression') expression = expression.argument;
         const type = services.getTypeAtLocation(expression);
         const awaited =
