@@ -170,7 +170,10 @@ describe('createDataContainer', () => {
     const results = await Promise.all(
       Array.from({ length: 6 }, () => createDataContainer(t.docker, spec)),
     );
-    const values = results.map((r) => r._unsafeUnwrap());
+    const values = results.map((r) => {
+      if (r.isErr()) throw new Error(`${r.error.kind}: ${r.error.message}`);
+      return r.value;
+    });
     expect(new Set(values.map((v) => v.id)).size).toBe(1);
     expect(values.filter((v) => v.created)).toHaveLength(1);
     const listed = await clientOf(t.docker).listContainers({

@@ -1,4 +1,4 @@
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import {
   berthError,
   type AbortedError,
@@ -242,7 +242,7 @@ export function createDataContainer(
           ),
       )
       .andThen(({ id, raced }) =>
-        inspectContainer(docker, id).andThen(
+        (raced ? inspectRaced(docker, id) : inspectContainer(docker, id)).andThen(
           (facts): ResultAsync<DataContainer, CreateDataContainerError> => {
             if (!facts)
               return errAsync(
@@ -284,6 +284,24 @@ export function createDataContainer(
   return inspectContainer(docker, wanted.name, { exactName: true }).andThen((existing) =>
     existing ? adopt(existing) : create(),
   );
+}
+
+/**
+ * The engine reserves a name before the container behind it exists: a creator that lost the race
+ * (409) may look before the winner's container can be inspected. Look again, for a bounded time.
+ */
+function inspectRaced(
+  docker: DockerConnection,
+  name: string,
+): ResultAsync<ContainerFacts | undefined, DockerApiError> {
+  const deadline = Date.now() + 10_000;
+  const look = (): ResultAsync<ContainerFacts | undefined, DockerApiError> =>
+    inspectContainer(docker, name, { exactName: true }).andThen((facts) =>
+      facts || Date.now() > deadline
+        ? okAsync(facts)
+        : ResultAsync.fromSafePromise(new Promise((r) => setTimeout(r, 25))).andThen(look),
+    );
+  return look();
 }
 
 export interface RemoveDataContainerOptions {
