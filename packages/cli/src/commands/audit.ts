@@ -2,9 +2,8 @@ import { auditImage, type ImageAudit } from '@berth/probes';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context';
 import { collect, collectLabel } from '../options/parsers';
-import { failingFindings, findingsText, verdictJson, type FailOn } from '../render/findings';
+import { findingsReport, type FailOn } from '../render/findings';
 import { fields, table } from '../render/table';
-import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { failOnOption } from './fail-on';
 
@@ -63,11 +62,7 @@ function audit(context: CommandContext, image: string, options: AuditOptions) {
       }),
     )
     .mapErr(deadline.explain)
-    .map((report): Report => ({
-      document: { ...report, ...verdictJson(report.findings, options.failOn) },
-      text: auditText(report) + findingsText(report.findings, options.failOn),
-      problem: failingFindings(report.findings, options.failOn).length > 0,
-    }));
+    .map((report) => findingsReport(report, auditText(report), options.failOn));
 }
 
 function auditText(report: ImageAudit): string {

@@ -5,9 +5,8 @@ import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import { usageFailure, type CliFailure } from '../failure';
 import { ENV, isFailure, readCredentials, type Credentials } from '../options/secrets';
-import { failingFindings, findingsText, verdictJson, type FailOn } from '../render/findings';
+import { findingsReport, type FailOn } from '../render/findings';
 import { fields } from '../render/table';
-import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { failOnOption } from './fail-on';
 
@@ -94,11 +93,7 @@ function probe(context: CommandContext, url: string, options: ProbeRegistryOptio
       }),
     )
     .mapErr(deadline.explain)
-    .map((report): Report => ({
-      document: { ...report, ...verdictJson(report.findings, options.failOn) },
-      text: registryText(url, report) + findingsText(report.findings, options.failOn),
-      problem: failingFindings(report.findings, options.failOn).length > 0,
-    }));
+    .map((report) => findingsReport(report, registryText(url, report), options.failOn));
 }
 
 function registryText(url: string, { facts }: RegistryReport): string {

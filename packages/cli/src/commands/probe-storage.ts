@@ -3,9 +3,8 @@ import { Option, type Command } from 'commander';
 import type { PullPolicy } from '@berth/core';
 import type { CommandContext } from '../context';
 import { collectLabel } from '../options/parsers';
-import { failingFindings, findingsText, verdictJson, type FailOn } from '../render/findings';
+import { findingsReport, type FailOn } from '../render/findings';
 import { fields, table } from '../render/table';
-import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { failOnOption } from './fail-on';
 
@@ -69,11 +68,7 @@ function probe(context: CommandContext, options: ProbeStorageOptions) {
       }),
     )
     .mapErr(deadline.explain)
-    .map((report): Report => ({
-      document: { ...report, ...verdictJson(report.findings, options.failOn) },
-      text: storageText(report) + findingsText(report.findings, options.failOn),
-      problem: failingFindings(report.findings, options.failOn).length > 0,
-    }));
+    .map((report) => findingsReport(report, storageText(report), options.failOn));
 }
 
 function storageText(report: StorageReport): string {

@@ -1,5 +1,6 @@
 import { findingsAtLeast, type Finding, type Severity } from '@berth/probes';
 import { table } from './table';
+import type { Report } from '../report';
 
 /** `--fail-on`: the severity that makes a probe exit 1, or `none` to never fail on findings. */
 export type FailOn = Severity | 'none';
@@ -37,4 +38,20 @@ export function findingsText(findings: readonly Finding[], failOn: FailOn): stri
       ? `\n${failing.length} finding${failing.length === 1 ? '' : 's'} at or above --fail-on ${failOn}\n`
       : '',
   ].join('');
+}
+
+/**
+ * A probe's or an audit's report as the command's result: the report with the verdict for
+ * `--json`, `summary` then the findings for people, and exit 1 when any finding fails.
+ */
+export function findingsReport(
+  report: { readonly findings: readonly Finding[] },
+  summary: string,
+  failOn: FailOn,
+): Report {
+  return {
+    document: { ...report, ...verdictJson(report.findings, failOn) },
+    text: summary + findingsText(report.findings, failOn),
+    problem: failingFindings(report.findings, failOn).length > 0,
+  };
 }
