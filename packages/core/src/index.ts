@@ -57,14 +57,16 @@ export {
 } from './labels';
 export {
   createDataContainer,
-  removeDataContainer,
   type CreateDataContainerError,
   type DataContainer,
   type DataContainerSpec,
+} from './containers/data-container';
+export {
+  removeDataContainer,
   type RemoveDataContainerError,
   type RemoveDataContainerOptions,
   type RemovedDataContainer,
-} from './containers/data-container';
+} from './containers/remove-data-container';
 export {
   runServiceContainer,
   type PortMapping,

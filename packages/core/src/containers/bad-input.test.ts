@@ -7,7 +7,8 @@ import { clientOf } from '../docker/connection';
 import { pullImage } from '../docker/pull';
 import { LABEL_TEST_RUN, useTestDocker } from '../../../../test/support/docker';
 import { serviceEnv } from '../../../../test/support/services';
-import { createDataContainer, removeDataContainer } from './data-container';
+import { createDataContainer } from './data-container';
+import { removeDataContainer } from './remove-data-container';
 import { resolveContainerId, resolveContainerName, resolveContainerNames } from './resolve-name';
 import { runServiceContainer } from './service-container';
 

@@ -4,7 +4,8 @@ import { clientOf } from '../docker/connection';
 import { LABEL_MANAGED, LABEL_ROLE, LABEL_VERSION } from '../labels';
 import { serviceEnv } from '../../../../test/support/services';
 import { useTestDocker } from '../../../../test/support/docker';
-import { createDataContainer, removeDataContainer } from './data-container';
+import { createDataContainer } from './data-container';
+import { removeDataContainer } from './remove-data-container';
 
 const t = useTestDocker();
 const busybox = () => serviceEnv().imageBusybox;

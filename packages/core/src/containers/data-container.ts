@@ -16,7 +16,7 @@ import { berthLabels, LABEL_ROLE } from '../labels';
 import { ensureImage, type EnsureImageError, type PullPolicy } from './ensure-image';
 import { inspectContainer, type ContainerFacts } from './inspect';
 import { checkCommand, checkLabels, checkPullPolicy } from './spec-checks';
-import { runningVolumeUsers } from './volume-users';
+import { inUse, runningVolumeUsers, volumeNames } from './volume-users';
 
 export interface DataContainerSpec {
   /** The container's name, e.g. `www-content`. */
@@ -147,22 +147,6 @@ function describe(facts: ContainerFacts, created: boolean): DataContainer {
       .sort((a, b) => a.path.localeCompare(b.path)),
     created,
   };
-}
-
-function volumeNames(facts: ContainerFacts): string[] {
-  return facts.mounts.flatMap((m) => (m.type === 'volume' && m.name ? [m.name] : []));
-}
-
-function inUse(
-  facts: ContainerFacts,
-  users: readonly { id: string; name: string }[],
-  doing: string,
-): InUseError {
-  return berthError.inUse({
-    name: facts.name,
-    users,
-    message: `cannot ${doing} ${facts.name}: running containers use its volumes: ${users.map((u) => u.name).join(', ')}`,
-  });
 }
 
 /**
@@ -302,61 +286,4 @@ function inspectRaced(
         : ResultAsync.fromSafePromise(new Promise((r) => setTimeout(r, 25))).andThen(look),
     );
   return look();
-}
-
-export interface RemoveDataContainerOptions {
-  /** Also remove its volumes and their content. Default false. */
-  readonly volumes?: boolean;
-  /** Remove it even while running containers use its volumes (they keep their mounts). */
-  readonly force?: boolean;
-}
-
-export interface RemovedDataContainer {
-  readonly id: string;
-  readonly name: string;
-  /** The volumes removed with it (empty unless `volumes: true`). */
-  readonly removedVolumes: readonly string[];
-}
-
-export type RemoveDataContainerError =
-  InvalidInputError | NotFoundError | InUseError | DockerApiError;
-
-/** Removes a data container, refusing while a running container uses its volumes unless `force`. */
-export function removeDataContainer(
-  docker: DockerConnection,
-  name: string,
-  options: RemoveDataContainerOptions = {},
-): ResultAsync<RemovedDataContainer, RemoveDataContainerError> {
-  const checked = checkContainerName(name, 'name');
-  if (checked.isErr()) return errAsync(checked.error);
-  const client = clientOf(docker);
-  return inspectContainer(docker, checked.value, { exactName: true })
-    .andThen((facts): ResultAsync<ContainerFacts, RemoveDataContainerError> =>
-      facts
-        ? okAsync(facts)
-        : errAsync(
-            berthError.notFound({
-              resource: 'container',
-              ref: name,
-              message: `no container named ${name}`,
-            }),
-          ),
-    )
-    .andThen((facts) =>
-      (options.force
-        ? okAsync([])
-        : runningVolumeUsers(docker, volumeNames(facts), facts.id)
-      ).andThen((users): ResultAsync<ContainerFacts, RemoveDataContainerError> =>
-        users.length > 0 ? errAsync(inUse(facts, users, 'remove')) : okAsync(facts),
-      ),
-    )
-    .andThen((facts) =>
-      dockerCall(`remove container ${facts.name}`, () =>
-        client.getContainer(facts.id).remove({ v: options.volumes === true, force: true }),
-      ).map(() => ({
-        id: facts.id,
-        name: facts.name,
-        removedVolumes: options.volumes === true ? volumeNames(facts) : [],
-      })),
-    );
 }

@@ -1,7 +1,8 @@
 import type { ResultAsync } from 'neverthrow';
-import type { DockerApiError } from '../errors';
+import { berthError, type DockerApiError, type InUseError } from '../errors';
 import { dockerCall } from '../docker/api';
 import { clientOf, type DockerConnection } from '../docker/connection';
+import type { ContainerFacts } from './inspect';
 
 export interface ContainerSummary {
   readonly id: string;
@@ -29,4 +30,22 @@ export function runningVolumeUsers(
       )
       .map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, '') })),
   );
+}
+
+/** The names of a container's volumes. */
+export function volumeNames(facts: ContainerFacts): string[] {
+  return facts.mounts.flatMap((m) => (m.type === 'volume' && m.name ? [m.name] : []));
+}
+
+/** `InUse` for doing something to `facts` while `users` run on its volumes. */
+export function inUse(
+  facts: ContainerFacts,
+  users: readonly { id: string; name: string }[],
+  doing: string,
+): InUseError {
+  return berthError.inUse({
+    name: facts.name,
+    users,
+    message: `cannot ${doing} ${facts.name}: running containers use its volumes: ${users.map((u) => u.name).join(', ')}`,
+  });
 }
