@@ -14,13 +14,8 @@ import {
   type UnknownRevisionError,
 } from '../errors';
 import { classifyFetchFailure } from './git-fetch-failure';
+import { fetchFs, type ObjectLookup } from './git-fetch-fs';
 import { httpClient } from './git-http';
-
-/**
- * isomorphic-git's in-memory cache of pack indexes and whole packs, for one fetch only: objects
- * are read through the pack reader (`git-pack-reader.ts`), never through isomorphic-git.
- */
-export type ObjectCache = object;
 
 /** The local ref that names the last commit fetched: it is what the next fetch says it has. */
 export const TIP_REF = 'refs/berth/tip';
@@ -73,7 +68,8 @@ export function writeTipRef(
 export interface FetchRevisionOptions {
   readonly url: string;
   readonly gitdir: string;
-  readonly cache: ObjectCache;
+  /** The cache's objects, as isomorphic-git should find them (see `git-fetch-fs.ts`). */
+  readonly objects: ObjectLookup;
   /** A full SHA, a ref name, or `HEAD`, as the server should resolve it. */
   readonly wanted: string;
   /** Commits of history to fetch; undefined fetches all of it. */
@@ -94,16 +90,17 @@ export type FetchRevisionError = GitAuthError | GitFetchError | UnknownRevisionE
 export function fetchRevision(
   options: FetchRevisionOptions,
 ): ResultAsync<string, FetchRevisionError> {
-  const { url, gitdir, cache, wanted, depth, timeoutMs } = options;
+  const { url, gitdir, objects, wanted, depth, timeoutMs } = options;
   let inFlight: Promise<unknown> | undefined;
   const fetched = bounded(
     { operation: `git fetch ${url}`, timeoutMs, signal: options.signal },
     (signal) => {
       const fetching = git.fetch({
-        fs,
+        fs: fetchFs(gitdir, objects),
         http: httpClient(signal),
         gitdir,
-        cache,
+        // Per fetch; isomorphic-git finds no pack to keep in it (see git-fetch-fs.ts).
+        cache: {},
         url,
         // The local ref names what we already have (the server then sends only the difference);
         // the remote ref is what we want.

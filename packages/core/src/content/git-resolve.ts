@@ -98,7 +98,7 @@ function fetchComplete(
       fetchRevision({
         url: ctx.url,
         gitdir: ctx.cacheDir,
-        cache: ctx.store.objectCache,
+        objects: ctx.store.lookup,
         wanted: text,
         depth: ctx.depth,
         headers,

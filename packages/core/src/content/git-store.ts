@@ -1,13 +1,21 @@
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow';
 import { describeCause } from '../errors';
-import type { ObjectCache, RawObject } from './git-client';
+import type { RawObject } from './git-client';
+import type { ObjectLookup } from './git-fetch-fs';
 import { berthError, type GitFetchError, type GitObjectError } from '../errors';
 import { dirGeneration } from './git-lock';
 import { parseCommit, parseTag, parseTree } from './git-objects';
 import { ObjectReader } from './git-pack-reader';
 import { PackSet } from './git-pack-set';
 import { ObjectPresence, type PresenceSnapshot } from './git-presence';
+
+const pathExists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Whether a commit can be read in full from the cache, without the network. */
 export type Completeness = 'complete' | 'absent' | 'incomplete';
@@ -69,11 +77,21 @@ export class ObjectStore {
   }
 
   /**
-   * A fresh isomorphic-git cache for one fetch: whatever isomorphic-git loads while fetching
-   * (it keeps whole packs in there) is dropped with the fetch instead of living in the store.
+   * The objects as isomorphic-git's fetch sees them (see `git-fetch-fs.ts`): read through this
+   * store, so a fetch never makes isomorphic-git list the packs or load one whole.
    */
-  get objectCache(): ObjectCache {
-    return {};
+  get lookup(): ObjectLookup {
+    return {
+      read: (oid) => this.views.reader.read(oid),
+      has: async (oid) => {
+        const name = Buffer.from(oid, 'hex');
+        if (this.views.packs.has(name)) return true;
+        const loose = join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
+        if (await pathExists(loose)) return true;
+        await this.views.packs.refresh();
+        return this.views.packs.has(name);
+      },
+    };
   }
 
   /** The object, checked against its name: `missing` when absent, `corrupt` when unreadable. */
