@@ -57,6 +57,9 @@ export function directoryTarget(dir: string): ContentTarget {
     }
   };
 
+  let known: ReleaseState | undefined;
+  const LINK_BATCH = 32;
+
   const readState = async (): Promise<ReleaseState> => {
     const [active, previous] = await Promise.all([
       linkName(join(dir, 'current')),
@@ -71,11 +74,25 @@ export function directoryTarget(dir: string): ContentTarget {
     const dated = await Promise.all(
       names.map(async (n) => ({ n, t: (await lstat(join(releases, n))).mtimeMs })),
     );
-    return {
+    known = {
       ...(active && { active }),
       ...(previous && { previous }),
       releases: dated.sort((a, b) => b.t - a.t).map((d) => d.n),
     };
+    return known;
+  };
+
+  /**
+   * What this target's own last step saw or did. A publish reads the state, stages, then
+   * activates: each step starts from here instead of reading the directory again, and the one
+   * fact another writer could change under us — which release is active — is read from disk
+   * before anything is written (a stale answer then fails as `TargetStateChanged`, and the
+   * publisher looks again with `fresh`).
+   */
+  const current = async (): Promise<ReleaseState> => {
+    if (!known) return readState();
+    const active = await linkName(join(dir, 'current'));
+    return active === known.active ? known : readState();
   };
 
   /** Replaces `path` with a symlink to `target` by rename: readers see the old link or the new one. */
@@ -86,68 +103,112 @@ export function directoryTarget(dir: string): ContentTarget {
   };
 
   const doActivate = async (commit: string, keep: number): Promise<ReleaseState> => {
-    const before = await readState();
+    let before = await current();
+    // Never point `current` at a directory that is not there, whatever we remember.
+    const present = await lstat(join(releases, commit)).then(
+      (stat) => stat.isDirectory(),
+      () => false,
+    );
+    if (!present || !before.releases.includes(commit)) before = await readState();
     if (!before.releases.includes(commit))
       throw Object.assign(new Error(`no complete release ${commit}`), { code: 'ENORELEASE' });
+    const previous = before.active !== commit ? before.active : before.previous;
     if (before.active !== commit) {
       await swapLink(join(dir, 'current'), `.berth/releases/${commit}`);
       if (before.active) await swapLink(join(berth, 'previous'), `releases/${before.active}`);
     }
     const now = new Date();
     await utimes(join(releases, commit), now, now);
-    await doPrune(keep);
-    return readState();
+    // The order readState would find: the release just activated is the newest.
+    known = {
+      active: commit,
+      ...(previous && { previous }),
+      releases: [commit, ...before.releases.filter((n) => n !== commit)],
+    };
+    await doPrune(keep, known);
+    return known;
   };
 
-  const doPrune = async (keep: number): Promise<string[]> => {
-    const state = await readState();
+  const doPrune = async (keep: number, seen?: ReleaseState): Promise<string[]> => {
+    const state = seen ?? (await readState());
     const protectedNames = new Set([state.active, state.previous].filter(Boolean));
     const removable = state.releases
       .filter((n) => !protectedNames.has(n))
       .slice(Math.max(0, keep - protectedNames.size));
     for (const name of removable) await rm(join(releases, name), { recursive: true, force: true });
     await rm(staging, { recursive: true, force: true });
+    known = { ...state, releases: state.releases.filter((n) => !removable.includes(n)) };
     return removable;
   };
 
   /** `cp -al`: the same tree of directories, each file a hard link to the base's. */
-  const linkTree = async (from: string, to: string): Promise<void> => {
-    await mkdir(to, { recursive: true });
-    for (const entry of await readdir(from, { withFileTypes: true })) {
-      const source = join(from, entry.name);
-      const destination = join(to, entry.name);
-      if (entry.isDirectory()) await linkTree(source, destination);
-      else if (entry.isSymbolicLink()) await symlink(await readlink(source), destination);
-      else await link(source, destination);
+  /**
+   * `cp -al`: the same tree of directories, each file a hard link to the base's. The entries of
+   * a directory are linked a batch at a time (the file system calls overlap on libuv's threads).
+   * Returns the directories made, so writing a file into one needs no `mkdir`.
+   */
+  const linkTree = async (from: string, to: string, made = new Set<string>()) => {
+    await mkdir(to);
+    made.add(to);
+    const entries = await readdir(from, { withFileTypes: true });
+    for (let i = 0; i < entries.length; i += LINK_BATCH) {
+      await Promise.all(
+        entries.slice(i, i + LINK_BATCH).map(async (entry) => {
+          const source = join(from, entry.name);
+          const destination = join(to, entry.name);
+          if (entry.isDirectory()) await linkTree(source, destination, made);
+          else if (entry.isSymbolicLink()) await symlink(await readlink(source), destination);
+          else await link(source, destination);
+        }),
+      );
     }
+    return made;
   };
 
   const doStage = async (request: StageRequest): Promise<StageReport> => {
-    const state = await readState();
+    const state = await current();
     if (state.active !== request.expectActive) {
       throw Object.assign(new Error('state changed'), { code: 'ESTATE', found: state.active });
     }
     let bytesSent = 0;
     let written = false;
     if (!state.releases.includes(request.commit)) {
+      // A name nobody else uses: nothing to clear first.
       const work = join(staging, `${request.commit}.${randomBytes(4).toString('hex')}`);
-      await rm(work, { recursive: true, force: true });
+      await mkdir(staging, { recursive: true });
+      let made = new Set<string>();
       if (request.base !== undefined) {
         if (!state.releases.includes(request.base))
           throw Object.assign(new Error(`base release ${request.base} is gone`), {
             code: 'ESTATE',
             found: state.active,
           });
-        await linkTree(join(releases, request.base), work);
+        made = await linkTree(join(releases, request.base), work).catch((cause: unknown) => {
+          // The base went away after we last looked: someone else pruned it.
+          if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+          known = undefined;
+          throw Object.assign(new Error(`base release ${request.base} is gone`), {
+            code: 'ESTATE',
+            found: state.active,
+          });
+        });
       } else {
-        await mkdir(work, { recursive: true });
+        await mkdir(work);
+        made.add(work);
       }
-      for (const path of [...request.deleted, ...request.replaced])
-        await rm(join(work, path), { recursive: true, force: true });
+      for (const path of [...request.deleted, ...request.replaced]) {
+        const gone = join(work, path);
+        await rm(gone, { recursive: true, force: true });
+        for (const d of made) if (d === gone || d.startsWith(`${gone}/`)) made.delete(d);
+      }
       for await (const file of request.files) {
         request.signal?.throwIfAborted();
         const target = join(work, file.path);
-        await mkdir(dirname(target), { recursive: true });
+        const parent = dirname(target);
+        if (!made.has(parent)) {
+          await mkdir(parent, { recursive: true });
+          made.add(parent);
+        }
         if (file.kind === 'symlink') {
           await symlink(file.content.toString('utf8'), target);
         } else {
@@ -159,12 +220,22 @@ export function directoryTarget(dir: string): ContentTarget {
         bytesSent += file.content.length;
       }
       await mkdir(releases, { recursive: true });
-      await rename(work, join(releases, request.commit));
+      await rename(work, join(releases, request.commit)).catch((cause: unknown) => {
+        const code = (cause as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw cause;
+        // Someone else completed that release since we last looked.
+        known = undefined;
+        throw Object.assign(new Error(`release ${request.commit} appeared meanwhile`), {
+          code: 'ESTATE',
+          found: state.active,
+        });
+      });
       written = true;
+      known = { ...state, releases: [request.commit, ...state.releases] };
     }
     const after = request.activate
       ? await doActivate(request.commit, request.activate.keep ?? DEFAULT_KEEP)
-      : await readState();
+      : await current();
     return { bytesSent, written, state: after };
   };
 
@@ -191,7 +262,7 @@ export function directoryTarget(dir: string): ContentTarget {
 
   return {
     description,
-    state: () => run('read state', readState),
+    state: (options) => run('read state', options?.fresh ? readState : current),
     stage: (request) =>
       isReleaseName(request.commit)
         ? run(`stage ${request.commit}`, () => doStage(request)).mapErr((e) =>

@@ -1,5 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
-import { err, errAsync, ok, type Result, type ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { AbortedError, InvalidInputError } from '../errors';
 import type { GitAuthCallback } from './git-auth';
 import { defaultCacheDir } from './git-cache';
@@ -10,7 +10,7 @@ import {
   type GitObjectError,
   type UnknownRevisionError,
 } from '../errors';
-import { withDirLock } from './git-lock';
+import { dirGeneration, withDirLock } from './git-lock';
 import type { GitLogger } from './git-logger';
 import { resolveLocked, type ResolveContext, type Wanted } from './git-resolve';
 import { ObjectStore } from './git-store';
@@ -63,6 +63,9 @@ export interface GitSource {
 }
 
 const FULL_SHA = /^[0-9a-fA-F]{40}$/;
+/** Commits remembered as whole in the cache, and trees remembered as listed (both immutable). */
+const REMEMBERED_COMMITS = 64;
+const REMEMBERED_TREES = 4;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
@@ -160,6 +163,19 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         return run();
       }) as ResultAsync<T, GitReadError>;
     const read = (oid: string) => store.read(oid);
+    // What this source already proved about the cache, valid while the directory is not wiped
+    // (its generation): publishing a commit just fetched, or listing the tree of the release it
+    // replaces, then costs no lock, no disk and no walk. A failed read forgets it all.
+    const whole = new Bounded<string, { commit: string; generation: number }>(REMEMBERED_COMMITS);
+    const trees = new Bounded<string, { entries: TreeEntry[]; generation: number }>(
+      REMEMBERED_TREES,
+    );
+    const forgetOnFailure = <T, E>(result: ResultAsync<T, E>): ResultAsync<T, E> =>
+      result.mapErr((error) => {
+        whole.clear();
+        trees.clear();
+        return error;
+      });
 
     return {
       url,
@@ -168,32 +184,59 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         const wanted = checkRevision(revision);
         if (wanted.isErr()) return errAsync(wanted.error);
         const signal = resolveOptions?.signal;
-        return withDirLock(
-          cacheDir,
-          'exclusive',
-          () => resolveLocked(context, wanted.value, signal),
-          signal,
-        );
+        const asked = 'sha' in wanted.value ? wanted.value.sha : undefined;
+        const known = asked === undefined ? undefined : whole.get(asked);
+        const locked = () =>
+          withDirLock(
+            cacheDir,
+            'exclusive',
+            () => resolveLocked(context, wanted.value, signal),
+            signal,
+          ).map((commit) => {
+            const generation = dirGeneration(cacheDir);
+            whole.set(commit, { commit, generation });
+            if (asked !== undefined) whole.set(asked, { commit, generation });
+            return commit;
+          });
+        if (known && known.generation === dirGeneration(cacheDir) && !signal?.aborted) {
+          // Still whole unless someone removed packs meanwhile: one directory listing tells.
+          return withDirLock(cacheDir, 'shared', () => store.packsIntact()).andThen((intact) =>
+            intact ? okAsync(known.commit) : locked(),
+          );
+        }
+        return locked();
       },
       listTree: (commit) =>
-        checkOid(commit, 'commit').asyncAndThen((oid) =>
-          reading(() => listTree(url, read, oid, maxEntries)),
-        ),
+        checkOid(commit, 'commit').asyncAndThen((oid) => {
+          const listed = trees.get(oid);
+          if (listed && listed.generation === dirGeneration(cacheDir)) {
+            return okAsync([...listed.entries]);
+          }
+          const generation = dirGeneration(cacheDir);
+          return forgetOnFailure(reading(() => listTree(url, read, oid, maxEntries))).map(
+            (entries) => {
+              trees.set(oid, { entries, generation });
+              return [...entries];
+            },
+          );
+        }),
       readBlob: (oid) =>
         checkOid(oid, 'oid').asyncAndThen((blob) =>
-          reading(() =>
-            store.read(blob).andThen((object) =>
-              object.type === 'blob'
-                ? // A copy: the bytes may be shared with isomorphic-git's object cache.
-                  ok(Buffer.from(object.content))
-                : err(
-                    berthError.gitObject({
-                      url,
-                      oid: blob,
-                      problem: 'wrong-type',
-                      message: `${blob} is a ${object.type}, not a blob`,
-                    }),
-                  ),
+          forgetOnFailure(
+            reading(() =>
+              store.read(blob).andThen((object) =>
+                object.type === 'blob'
+                  ? // A copy: the bytes may be shared with isomorphic-git's object cache.
+                    ok(Buffer.from(object.content))
+                  : err(
+                      berthError.gitObject({
+                        url,
+                        oid: blob,
+                        problem: 'wrong-type',
+                        message: `${blob} is a ${object.type}, not a blob`,
+                      }),
+                    ),
+              ),
             ),
           ),
         ),
@@ -206,4 +249,24 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       },
     };
   });
+}
+
+/** A map that forgets its oldest entry past `limit`. */
+class Bounded<K, V> {
+  private readonly entries = new Map<K, V>();
+  constructor(private readonly limit: number) {}
+  get(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+  set(key: K, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.limit) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+  clear(): void {
+    this.entries.clear();
+  }
 }

@@ -94,6 +94,20 @@ export class ObjectStore {
     };
   }
 
+  /**
+   * Whether every pack seen before is still on disk (one directory listing). When one is gone,
+   * all that is known of the objects is forgotten and the answer is false.
+   */
+  packsIntact(): ResultAsync<boolean, never> {
+    return ResultAsync.fromPromise(this.views.packs.refresh(), () => undefined)
+      .map(() => {
+        if (!this.views.packs.takeVanished()) return true;
+        this.forget(this.generation);
+        return false;
+      })
+      .orElse(() => okAsync(false));
+  }
+
   /** The object, checked against its name: `missing` when absent, `corrupt` when unreadable. */
   read(oid: string): ResultAsync<RawObject, GitObjectError> {
     const { url } = this;
