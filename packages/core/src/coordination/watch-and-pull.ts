@@ -166,11 +166,23 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
   const readyPromise = new Promise<Result<WatchStatus, WatchSyncError>>((resolve) => {
     settleReady = resolve;
   });
+  // The watch is set up after the first read: `ready` also waits for it (or for etcd to be
+  // found unreachable, or a stop), so a node that is ready reports itself healthy.
+  let watchSettled: () => void = () => undefined;
+  const watchSetUp = new Promise<void>((resolve) => {
+    watchSettled = resolve;
+  });
   let firstSeen = false;
+  let firstSettled: Promise<void> | undefined;
   const first = (outcome: Promise<Outcome>) => {
     if (firstSeen) return;
     firstSeen = true;
-    void outcome.then((o) => settleReady(o.map(() => state.snapshot())));
+    firstSettled = outcome
+      .then(async (o) => {
+        if (o.isOk()) await watchSetUp;
+        return o;
+      })
+      .then((o) => settleReady(o.map(() => state.snapshot())));
   };
 
   const follower = new KeyFollower({
@@ -181,6 +193,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     onValue: (observed) => first(observe(observed)),
     onWatching: (start) => {
       state.reachable(true);
+      watchSettled();
       logger?.debug({ nodeId, key, ...start }, start.first ? 'watching' : 'watching again');
       emit(
         start.first || !start.after
@@ -195,6 +208,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     },
     onUnreachable: (error) => {
       state.reachable(false, error);
+      watchSettled();
       first(Promise.resolve(err(error)));
       logger?.warn({ nodeId, key, error }, 'etcd unreachable');
       emit({ type: 'disconnected', error });
@@ -211,8 +225,11 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      watchSettled();
       await follower.stop();
       await sync.stop();
+      // A first sync that finished before the stop settles `ready` with its own outcome.
+      await firstSettled;
       settleReady(err(stoppedError()));
       await statusWriter.stop();
       logger?.info({ nodeId, key }, 'stopped');

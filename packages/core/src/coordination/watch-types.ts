@@ -189,7 +189,10 @@ export interface WatchStatus {
 /** A running watcher. */
 export interface WatchHandle {
   readonly nodeId: string;
-  /** Settles after the first sync: the status, or the first attempt's error (the watcher goes on). */
+  /**
+   * Settles after the first sync, once the watch on the key is set up too (so a ready node
+   * reports itself healthy): the status, or the first attempt's error (the watcher goes on).
+   */
   readonly ready: ResultAsync<WatchStatus, WatchSyncError>;
   /** Every event from the moment the iterator is made; ends when the watcher stops. */
   readonly events: AsyncIterable<WatchEvent>;
