@@ -12,21 +12,31 @@
 export const EXIT_STATE_CHANGED = 75;
 export const EXIT_MISSING_RELEASE = 76;
 
+// Every command outside the shell is a process: in a container that costs milliseconds each,
+// so the hot path (state check, build, swap of `current`) runs as few as it can, and what can
+// wait (`previous`, the release's date, pruning, the state line) comes after the swap.
 const PRELUDE = `
 set -eu
 root=$1; shift
 b="$root/.berth"; rel="$b/releases"
-name_of() { t=$(readlink "$1" 2>/dev/null || :); echo "\${t##*/}"; }
+link_name() { t=$(readlink "$1" 2>/dev/null || :); ln_name=\${t##*/}; }
+is_release() { case $1 in ''|*[!0-9a-f]*) return 1;; esac; [ \${#1} -eq 40 ] || [ \${#1} -eq 64 ]; }
+list_releases() {
+  rs=''
+  for r in $(cd "$rel" 2>/dev/null && ls -t 2>/dev/null || :); do
+    if is_release "$r"; then rs="$rs $r"; fi
+  done
+}
 state() {
-  a=$(name_of "$root/current"); p=$(name_of "$b/previous")
-  r=$(cd "$rel" 2>/dev/null && ls -t 2>/dev/null | grep -E '^[0-9a-f]{40}([0-9a-f]{24})?$' | tr '\\n' ' ' || :)
-  echo "berth-state \${a:--} \${p:--} $r"
+  link_name "$root/current"; a=$ln_name; link_name "$b/previous"; p=$ln_name
+  list_releases
+  echo "berth-state \${a:--} \${p:--}$rs"
 }
 swap() { ln -s "$2" "$1.$$.tmp" && mv -T "$1.$$.tmp" "$1"; }
 activate() {
   c=$1; keep=$2
   [ -d "$rel/$c" ] || { echo "no complete release $c" >&2; exit ${EXIT_MISSING_RELEASE}; }
-  old=$(name_of "$root/current")
+  if [ $# -ge 3 ]; then old=$3; else link_name "$root/current"; old=$ln_name; fi
   if [ "$old" != "$c" ]; then
     swap "$root/current" ".berth/releases/$c"
     [ -z "$old" ] || swap "$b/previous" "releases/$old"
@@ -35,39 +45,43 @@ activate() {
   prune "$keep"
 }
 prune() {
-  keep=$1; a=$(name_of "$root/current"); p=$(name_of "$b/previous"); n=0
+  keep=$1; link_name "$root/current"; a=$ln_name; link_name "$b/previous"; p=$ln_name; n=0
   [ -n "$a" ] && n=$((n + 1)); [ -n "$p" ] && [ "$p" != "$a" ] && n=$((n + 1))
-  for r in $(cd "$rel" 2>/dev/null && ls -t | grep -E '^[0-9a-f]{40}([0-9a-f]{24})?$' || :); do
-    [ "$r" = "$a" ] || [ "$r" = "$p" ] && continue
-    if [ "$n" -lt "$keep" ]; then n=$((n + 1)); else rm -rf "\${rel:?}/$r"; echo "pruned $r"; fi
+  list_releases; gone=''
+  for r in $rs; do
+    { [ "$r" = "$a" ] || [ "$r" = "$p" ]; } && continue
+    if [ "$n" -lt "$keep" ]; then n=$((n + 1)); else gone="$gone $r"; echo "pruned $r"; fi
   done
-  rm -rf "$b/staging"
+  set -- "$b/staging"
+  for r in $gone; do set -- "$@" "$rel/$r"; done
+  rm -rf -- "$@"
 }
 `;
 
 /** argv: root commit base|"" expect|"" activate(0|1) keep, then the paths to remove first. */
 export const STAGE_SCRIPT = `${PRELUDE}
 commit=$1; base=$2; expect=$3; act=$4; keep=$5; shift 5
-mkdir -p "$rel" "$b/staging"
-now=$(name_of "$root/current")
+[ -d "$b/staging" ] || mkdir -p "$rel" "$b/staging"
+link_name "$root/current"; now=$ln_name
 [ "$now" = "$expect" ] || { echo "active is '$now', expected '$expect'" >&2; cat >/dev/null; exit ${EXIT_STATE_CHANGED}; }
 if [ -d "$rel/$commit" ]; then
   cat >/dev/null
 else
   w="$b/staging/$commit.$$"
-  rm -rf "$w"
   if [ -n "$base" ]; then
     [ -d "$rel/$base" ] || { echo "base release $base is gone" >&2; cat >/dev/null; exit ${EXIT_MISSING_RELEASE}; }
     cp -al "$rel/$base" "$w"
   else
-    mkdir -p "$w"
+    mkdir "$w"
   fi
-  for p in "$@"; do rm -rf "$w/$p"; done
+  n=$#; i=0
+  while [ "$i" -lt "$n" ]; do set -- "$@" "$w/$1"; shift; i=$((i + 1)); done
+  [ $# -eq 0 ] || rm -rf -- "$@"
   tar -x -f - -C "$w"
   mv -T "$w" "$rel/$commit"
   echo written
 fi
-[ "$act" = 1 ] && activate "$commit" "$keep"
+[ "$act" = 1 ] && activate "$commit" "$keep" "$now"
 state
 `;
 
@@ -79,7 +93,7 @@ state
 
 /** argv: root. */
 export const ROLLBACK_SCRIPT = `${PRELUDE}
-p=$(name_of "$b/previous")
+link_name "$b/previous"; p=$ln_name
 [ -n "$p" ] || { echo "there is no previous release to roll back to" >&2; exit ${EXIT_MISSING_RELEASE}; }
 activate "$p" 1000000
 state
