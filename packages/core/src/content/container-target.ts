@@ -1,10 +1,10 @@
-import type { ResultAsync } from 'neverthrow';
-import { errAsync, okAsync } from 'neverthrow';
-import { berthError } from '../errors';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import { berthError, describeCause } from '../errors';
 import { dockerCall } from '../docker/api';
 import { clientOf, type DockerConnection } from '../docker/connection';
 import { execInContainer, type ExecResult } from '../containers/exec';
 import { ensureHelperContainer } from './helper-container';
+import { ScriptSession } from './script-session';
 import {
   ACTIVATE_SCRIPT,
   EXIT_MISSING_RELEASE,
@@ -43,13 +43,45 @@ export interface ContainerTargetOptions {
   readonly timeoutMs?: number;
 }
 
+/** Inputs up to this size go through the target's script session; larger ones get an exec. */
+const SESSION_INPUT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The first `limit` bytes of `input`: the whole of it as one buffer when it is no longer (or
+ * there is none), else a stream that yields what was read and then the rest.
+ */
+async function upTo(
+  input: AsyncIterable<Buffer> | undefined,
+  limit: number,
+): Promise<{ whole: Buffer; stream?: never } | { whole?: never; stream: AsyncIterable<Buffer> }> {
+  if (!input) return { whole: Buffer.alloc(0) };
+  const iterator = input[Symbol.asyncIterator]();
+  const read: Buffer[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const next = await iterator.next();
+    if (next.done) return { whole: Buffer.concat(read) };
+    read.push(next.value);
+    size += next.value.length;
+  }
+  return {
+    stream: (async function* () {
+      yield* read;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next())
+        yield next.value;
+    })(),
+  };
+}
+
 /** Paths past this many bytes of argv go as a full upload instead (argv has a size limit). */
 const MAX_ARGV_BYTES = 64 * 1024;
 
 /**
  * A content target inside a data container's volume, over the Docker API alone (so against a
- * remote engine too): every step is one `exec` of a small shell script, the new files streaming
- * in as a tar on its stdin. The hot path — stage a few changed files and swap — is one round trip.
+ * remote engine too): every step is one small shell script, the new files going in as a tar on
+ * its stdin. Scripts run through one long-lived `exec` (see `script-session.ts`), so the hot
+ * path — stage a few changed files and swap — sends no request to the engine once it is open;
+ * an input over 4 MB streams through an `exec` of its own. `close()` ends it.
  */
 export function containerTarget(
   docker: DockerConnection,
@@ -58,6 +90,14 @@ export function containerTarget(
   const description = `container ${options.container}:${options.path}`;
   const timeoutMs = options.timeoutMs ?? 120_000;
   let runner: string | undefined = options.execIn;
+  let session: ScriptSession | undefined;
+  const sessionIn = (id: string): ScriptSession => {
+    if (session?.containerId !== id) {
+      session?.close();
+      session = new ScriptSession(docker, id);
+    }
+    return session;
+  };
   // What the last script saw: this target is normally the only writer, and each write checks it.
   let known: ReleaseState | undefined;
 
@@ -108,13 +148,31 @@ export function containerTarget(
     expected?: string,
   ): ResultAsync<{ state: ReleaseState; stdout: string }, TargetError> => {
     if (invalid) return errAsync(invalid);
+    const argv = [options.path, ...args];
+    const viaExec = (id: string, input?: AsyncIterable<Buffer>) =>
+      execInContainer(docker, id, ['sh', '-c', body, 'berth', ...argv], {
+        timeoutMs,
+        ...(input && { stdin: input }),
+        ...(signal && { signal }),
+      });
     return execContainer()
       .andThen((id) =>
-        execInContainer(docker, id, ['sh', '-c', body, 'berth', options.path, ...args], {
-          timeoutMs,
-          ...(stdin && { stdin }),
-          ...(signal && { signal }),
-        }),
+        // A small input (the hot path: a few changed files) goes through the session; a large
+        // one streams through an exec of its own.
+        ResultAsync.fromSafePromise(upTo(stdin, SESSION_INPUT_BYTES)).andThen((input) =>
+          input.whole
+            ? ResultAsync.fromPromise(
+                sessionIn(id).run(body, argv, input.whole, { timeoutMs, signal }),
+                (cause) =>
+                  berthError.targetIo({
+                    target: description,
+                    operation,
+                    message: `${description}: ${operation}: ${describeCause(cause)}`,
+                    cause,
+                  }),
+              )
+            : viaExec(id, input.stream),
+        ),
       )
       .andThen((result) => {
         if (result.exitCode !== 0) {
@@ -192,6 +250,8 @@ export function containerTarget(
         prunedIn(r.stdout),
       ),
     close: () => {
+      session?.close();
+      session = undefined;
       if (options.execIn !== undefined || runner === undefined) return okAsync(undefined);
       const id = runner;
       runner = undefined;

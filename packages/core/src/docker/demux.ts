@@ -8,7 +8,11 @@ export class StreamDemuxer {
   readonly stdout: Buffer[] = [];
   readonly stderr: Buffer[] = [];
 
-  constructor(private readonly onFrame?: (stream: 'stdout' | 'stderr', payload: Buffer) => void) {}
+  /** With `keep: false` frames only go to `onFrame` (a stream that lives long keeps nothing). */
+  constructor(
+    private readonly onFrame?: (stream: 'stdout' | 'stderr', payload: Buffer) => void,
+    private readonly options: { readonly keep?: boolean } = {},
+  ) {}
 
   push(chunk: Buffer): void {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
@@ -20,7 +24,8 @@ export class StreamDemuxer {
       this.pending = this.pending.subarray(8 + size);
       // 0 is stdin (echoed only with a TTY), 1 stdout, 2 stderr.
       const stream = type === 2 ? 'stderr' : 'stdout';
-      (stream === 'stderr' ? this.stderr : this.stdout).push(payload);
+      if (this.options.keep !== false)
+        (stream === 'stderr' ? this.stderr : this.stdout).push(payload);
       this.onFrame?.(stream, payload);
     }
   }
