@@ -1,6 +1,6 @@
 // A directory target remembers what its own last step saw. These prove that what it remembers
 // never outlives a change made by another writer on the same directory.
-import { mkdtemp, readlink, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,51 @@ describe('directoryTarget and another writer on the same directory', () => {
     expect((await stat(join(dir, '.berth', 'releases', B, 'index.html'))).size).toBe(1);
     (await mine.activate(B))._unsafeUnwrap();
     expect(await readlink(join(dir, 'current'))).toBe(`.berth/releases/${B}`);
-    await expect(stat(join(dir, '.berth', 'staging'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // Staging holds only the copy of B made ahead for the next stage, and close() removes it.
+    (await mine.close())._unsafeUnwrap();
+    expect(await readdir(join(dir, '.berth', 'staging'))).toEqual([]);
+  });
+});
+
+describe('directoryTarget linking ahead', () => {
+  it('stages the next release from a copy of the active one made after the swap', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-dir-ahead-'));
+    try {
+      const target = directoryTarget(dir);
+      const pages = Object.fromEntries(
+        Array.from({ length: 30 }, (_, i) => [`pages/${i}.html`, `page ${i}\n`]),
+      );
+      (
+        await target.stage(request(A, { list: { 'index.html': 'A', ...pages }, activate: {} }))
+      )._unsafeUnwrap();
+      // The copy made ahead: every file of A, hard-linked.
+      await expect
+        .poll(async () => (await readdir(join(dir, '.berth', 'staging'))).length, {
+          timeout: 10_000,
+        })
+        .toBe(1);
+      const [ahead] = await readdir(join(dir, '.berth', 'staging'));
+      expect(ahead).toMatch(new RegExp(`^next\\.${A}\\.`));
+      await expect
+        .poll(
+          async () =>
+            (await stat(join(dir, '.berth', 'staging', ahead ?? '', 'pages', '29.html'))).nlink,
+          { timeout: 10_000 },
+        )
+        .toBe(2);
+      (await target.stage(request(B, { expectActive: A, base: A, activate: {} })))._unsafeUnwrap();
+      // B: index.html new, the pages shared with A; A untouched.
+      const read = (release: string, path: string) =>
+        readFile(join(dir, '.berth', 'releases', release, path), 'utf8');
+      expect(await read(B, 'index.html')).toBe('b');
+      expect(await read(A, 'index.html')).toBe('A');
+      expect(await read(B, 'pages/7.html')).toBe('page 7\n');
+      // close() waits for the copy of B made ahead and removes it: A and B share the page.
+      (await target.close())._unsafeUnwrap();
+      expect((await stat(join(dir, '.berth', 'releases', B, 'pages', '7.html'))).nlink).toBe(2);
+      expect(await readdir(join(dir, '.berth', 'staging'))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

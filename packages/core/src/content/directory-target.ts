@@ -12,7 +12,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import { ResultAsync, errAsync } from 'neverthrow';
 import { berthError, describeCause, type TargetIoError } from '../errors';
 import {
   DEFAULT_KEEP,
@@ -125,8 +125,36 @@ export function directoryTarget(dir: string): ContentTarget {
       ...(previous && { previous }),
       releases: [commit, ...before.releases.filter((n) => n !== commit)],
     };
-    await doPrune(keep, known);
+    const after = known;
+    await doPrune(keep, after);
+    prepareNext(commit);
     return known;
+  };
+
+  /**
+   * A copy (hard links) of the release just activated, made in the background for the next
+   * stage, which then only removes and writes what changed: linking a whole tree is most of a
+   * small update's work. It lives in staging (never served); anything that clears staging
+   * waits for it first.
+   */
+  let prepared: { base: string; path: string; ready: Promise<Set<string> | undefined> } | undefined;
+  const prepareNext = (base: string) => {
+    const path = join(staging, `next.${base}.${randomBytes(4).toString('hex')}`);
+    const ready = mkdir(staging, { recursive: true })
+      .then(() => linkTree(join(releases, base), path))
+      .catch(() => undefined);
+    prepared = { base, path, ready };
+  };
+  const takePrepared = async (base: string) => {
+    const taken = prepared;
+    if (!taken || taken.base !== base) return undefined;
+    prepared = undefined;
+    const made = await taken.ready;
+    return made ? { path: taken.path, made } : undefined;
+  };
+  const settlePrepared = async () => {
+    await prepared?.ready;
+    prepared = undefined;
   };
 
   const doPrune = async (keep: number, seen?: ReleaseState): Promise<string[]> => {
@@ -136,6 +164,7 @@ export function directoryTarget(dir: string): ContentTarget {
       .filter((n) => !protectedNames.has(n))
       .slice(Math.max(0, keep - protectedNames.size));
     for (const name of removable) await rm(join(releases, name), { recursive: true, force: true });
+    await settlePrepared();
     await rm(staging, { recursive: true, force: true });
     known = { ...state, releases: state.releases.filter((n) => !removable.includes(n)) };
     return removable;
@@ -174,10 +203,15 @@ export function directoryTarget(dir: string): ContentTarget {
     let written = false;
     if (!state.releases.includes(request.commit)) {
       // A name nobody else uses: nothing to clear first.
-      const work = join(staging, `${request.commit}.${randomBytes(4).toString('hex')}`);
+      let work = join(staging, `${request.commit}.${randomBytes(4).toString('hex')}`);
       await mkdir(staging, { recursive: true });
       let made = new Set<string>();
-      if (request.base !== undefined) {
+      const early = request.base !== undefined ? await takePrepared(request.base) : undefined;
+      if (early) {
+        // The base was linked ahead, after the last activation: only the changes are left.
+        work = early.path;
+        made = early.made;
+      } else if (request.base !== undefined) {
         if (!state.releases.includes(request.base))
           throw Object.assign(new Error(`base release ${request.base} is gone`), {
             code: 'ESTATE',
@@ -286,6 +320,13 @@ export function directoryTarget(dir: string): ContentTarget {
         return doActivate(state.previous, Number.MAX_SAFE_INTEGER);
       }),
     prune: (keep) => run('prune', () => doPrune(keep)),
-    close: () => okAsync(undefined),
+    close: () =>
+      ResultAsync.fromSafePromise(
+        (async () => {
+          const left = prepared;
+          await settlePrepared();
+          if (left) await rm(left.path, { recursive: true, force: true });
+        })(),
+      ),
   };
 }
