@@ -19,7 +19,7 @@ import { measureBerthNode } from './propagation/berth-single.ts';
 import { unwrap } from './propagation/cdn-node.ts';
 import { initialSite, type BenchContext } from './propagation/context.ts';
 import { measureFleet } from './propagation/fleet.ts';
-import { startFloors } from './propagation/floors.ts';
+import { startConcurrentFetchFloor, startFloors } from './propagation/floors.ts';
 import { buildGitImage } from './propagation/git-image.ts';
 import {
   formatSummaries,
@@ -62,14 +62,16 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
   if (!directory || !container) throw new Error('a berth method measured nothing');
   step("the seed's way");
   const seed = await measureSeed(ctx, gitImage);
-  step(`a fleet of ${FLEET}`);
-  const fleet = await measureFleet(ctx, FLEET);
+  step(`a fleet of ${FLEET}, and ${FLEET} bare fetches at once after each update`);
+  const fleetFloor = await startConcurrentFetchFloor(ctx, FLEET);
+  const fleet = await measureFleet(ctx, FLEET, fleetFloor.measure);
   const results = [
     directory,
     container,
     seed,
     ...fleet,
     ...floors.results(),
+    ...fleetFloor.results(),
     ...(execFloor ? [execFloor] : []),
   ];
   const summaries = results.map(summarise);
@@ -80,6 +82,7 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
   const dir = p50(directory.method);
   const floor = p50('floor: bare isomorphic-git fetch');
   const fleetLast = by(fleet[0]?.method ?? '')?.p99 ?? Number.NaN;
+  const fleetFloor99 = by(fleetFloor.results()[0]?.method ?? '')?.p99 ?? Number.NaN;
   const engine = ctx.docker;
   return {
     name: 'propagation',
@@ -103,6 +106,8 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
       seedOverDirectory: p50(seed.method) / dir,
       seedOverContainer: p50(seed.method) / p50(container.method),
       fleetLastP99OverDirectoryP50: fleetLast / dir,
+      fleetFloorP99OverDirectoryP50: fleetFloor99 / dir,
+      fleetLastP99OverFleetFloorP99: fleetLast / fleetFloor99,
     },
     targets: [
       target(
@@ -121,9 +126,10 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
     notes: [
       'each update: push a commit changing index.html, then time announceRevision → an HTTP GET (every 5 ms, keep-alive) returns the new index.html',
       'directory target: the watcher runs on the Docker host and writes into /www’s volume (its Mountpoint), where a watcher started with --volumes-from would write; a no-op beforeActivate makes upload and swap separately timed steps',
-      'container target: stage and swap are one exec, so "upload" includes the swap; Docker requests are counted per update from node:http’s diagnostics channel',
+      'container target: stage and swap are one script, run through the target’s long-lived exec (opened before the first update), so "upload" includes the swap; Docker requests are counted per update from node:http’s diagnostics channel',
       "the seed's command is wrapped in two `date +%s%N` stamps on the host: notify = announce → command start",
       'the floors fetch the same update, after it was served (untimed for berth)',
+      `fleet floor: after every fleet update, ${FLEET} bare isomorphic-git fetches of it at once (each into its own repository, no berth); its p99 is what this machine and git server allow any fleet of ${FLEET} before anything is published`,
     ],
   };
 }

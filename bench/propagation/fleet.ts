@@ -3,12 +3,16 @@
 import { okAsync } from 'neverthrow';
 import { announceRevision, directoryTarget } from '@berth/core';
 import { cdnNode, unwrap, type CdnNode } from './cdn-node.ts';
-import { epochNow, oneFileUpdate, type BenchContext } from './context.ts';
+import { epochNow, oneFileUpdate, type BenchContext, type Update } from './context.ts';
 import { startWatcher, type RunningWatcher } from './berth-single.ts';
 import type { MethodResult, Sample } from './samples.ts';
 import { servedAt } from './serve-poll.ts';
 
-export async function measureFleet(ctx: BenchContext, size: number): Promise<MethodResult[]> {
+export async function measureFleet(
+  ctx: BenchContext,
+  size: number,
+  afterEach: (update: Update) => Promise<void> = () => Promise.resolve(),
+): Promise<MethodResult[]> {
   const key = `berth-bench/${ctx.runId}/fleet`;
   const nodes: CdnNode[] = [];
   const watchers: RunningWatcher[] = [];
@@ -37,6 +41,7 @@ export async function measureFleet(ctx: BenchContext, size: number): Promise<Met
       const revision = unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
       const served = await Promise.all(nodes.map((n) => servedAt(n.url, update.marker)));
       const synced = await Promise.all(watchers.map((w) => w.synced(revision)));
+      await afterEach(update);
       if (i < ctx.warmup) continue;
       const slowest = Math.max(...served);
       const notify = Math.max(...synced.map((s) => s.timings.receivedAt - announcedAt));

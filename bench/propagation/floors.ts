@@ -58,3 +58,45 @@ export async function startFloors(ctx: BenchContext): Promise<Floors> {
     ],
   };
 }
+
+/**
+ * The fleet's floor: `size` bare isomorphic-git fetches of the same update at once, each into its
+ * own repository, as `size` nodes would — with no berth at all. What it takes on this machine
+ * bounds what any fleet of `size` nodes fetching from this git server can do.
+ */
+export async function startConcurrentFetchFloor(ctx: BenchContext, size: number) {
+  const gitdirs: string[] = [];
+  for (let i = 0; i < size; i++) {
+    const gitdir = await mkdtemp(join(ctx.scratch, 'floor-fleet-'));
+    await git.init({ fs, gitdir, bare: true });
+    await git.addRemote({ fs, gitdir, remote: 'origin', url: ctx.repo.url });
+    gitdirs.push(gitdir);
+  }
+  const fetchInto = (gitdir: string) =>
+    git.fetch({
+      fs,
+      http,
+      gitdir,
+      url: ctx.repo.url,
+      ref: 'main',
+      singleBranch: true,
+      depth: 1,
+      tags: false,
+    });
+  await Promise.all(gitdirs.map(fetchInto));
+  const samples: Sample[] = [];
+  let seen = 0;
+  return {
+    measure: async (update: Update) => {
+      const started = performance.now();
+      const fetched = await Promise.all(gitdirs.map(fetchInto));
+      const ms = performance.now() - started;
+      if (fetched.some((f) => f.fetchHead !== update.sha))
+        throw new Error(`a fleet floor fetch did not get ${update.sha}`);
+      if (seen++ >= ctx.warmup) samples.push({ totalMs: ms, parts: {} });
+    },
+    results: (): MethodResult[] => [
+      { method: `floor: ${size} bare isomorphic-git fetches at once (last)`, samples },
+    ],
+  };
+}
