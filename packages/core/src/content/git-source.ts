@@ -15,6 +15,7 @@ import type { GitLogger } from './git-logger';
 import { resolveLocked, type ResolveContext, type Wanted } from './git-resolve';
 import { ObjectStore } from './git-store';
 import { diffTrees, listTree, type TreeDiff, type TreeEntry } from './git-tree';
+import type { RawTreeEntry } from './git-objects';
 
 /** Options of {@link openGitSource}; only `url` is required. */
 export interface GitSourceOptions {
@@ -66,6 +67,7 @@ const FULL_SHA = /^[0-9a-fA-F]{40}$/;
 /** Commits remembered as whole in the cache, and trees remembered as listed (both immutable). */
 const REMEMBERED_COMMITS = 64;
 const REMEMBERED_TREES = 4;
+const REMEMBERED_TREE_OBJECTS = 4096;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
@@ -170,10 +172,13 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
     const trees = new Bounded<string, { entries: TreeEntry[]; generation: number }>(
       REMEMBERED_TREES,
     );
+    // Parsed tree objects, so listing a commit reads only the trees its parent did not have.
+    const treeObjects = new Bounded<string, readonly RawTreeEntry[]>(REMEMBERED_TREE_OBJECTS);
     const forgetOnFailure = <T, E>(result: ResultAsync<T, E>): ResultAsync<T, E> =>
       result.mapErr((error) => {
         whole.clear();
         trees.clear();
+        treeObjects.clear();
         return error;
       });
 
@@ -213,12 +218,12 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
             return okAsync([...listed.entries]);
           }
           const generation = dirGeneration(cacheDir);
-          return forgetOnFailure(reading(() => listTree(url, read, oid, maxEntries))).map(
-            (entries) => {
-              trees.set(oid, { entries, generation });
-              return [...entries];
-            },
-          );
+          return forgetOnFailure(
+            reading(() => listTree(url, read, oid, maxEntries, treeObjects)),
+          ).map((entries) => {
+            trees.set(oid, { entries, generation });
+            return [...entries];
+          });
         }),
       readBlob: (oid) =>
         checkOid(oid, 'oid').asyncAndThen((blob) =>

@@ -99,11 +99,18 @@ const join = (prefix: string, name: string) => (prefix ? `${prefix}/${name}` : n
  * Every entry of the tree (directories included), depth first in stored order. Trees are read
  * as raw objects and parsed here, so hostile names come through instead of throwing.
  */
+/** Parsed trees by oid (a tree never changes): a commit that shares subtrees reads only the new. */
+export interface TreeCache {
+  get(tree: string): readonly RawTreeEntry[] | undefined;
+  set(tree: string, entries: readonly RawTreeEntry[]): void;
+}
+
 export function listTree(
   url: string,
   read: ReadObject,
   commit: string,
   maxEntries: number,
+  trees?: TreeCache,
 ): ResultAsync<TreeEntry[], GitObjectError> {
   return new ResultAsync(
     (async (): Step<TreeEntry[]> => {
@@ -112,8 +119,10 @@ export function listTree(
       const budget = new Budget(url, commit, maxEntries);
       const out: TreeEntry[] = [];
       const walk = async (tree: string, prefix: string): Step<void> => {
-        const entries = await entriesOf(url, read, tree);
+        const known = trees?.get(tree);
+        const entries = known ? ok(known) : await entriesOf(url, read, tree);
         if (entries.isErr()) return err(entries.error);
+        if (!known) trees?.set(tree, entries.value);
         for (const entry of entries.value) {
           const over = budget.spend();
           if (over) return err(over);

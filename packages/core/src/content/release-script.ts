@@ -14,7 +14,8 @@ export const EXIT_MISSING_RELEASE = 76;
 
 // Every command outside the shell is a process: in a container that costs milliseconds each,
 // so the hot path (state check, build, swap of `current`) runs as few as it can, and what can
-// wait (`previous`, the release's date, pruning, the state line) comes after the swap.
+// wait (`previous`, the release's date, the state line) comes after the swap. Pruning and
+// linking the next stage's copy ahead go `later`: after the answer, when run in a session.
 const PRELUDE = `
 set -eu
 root=$1; shift
@@ -42,7 +43,7 @@ activate() {
     [ -z "$old" ] || swap "$b/previous" "releases/$old"
   fi
   touch "$rel/$c"
-  prune "$keep"
+  if [ "\${4:-}" = later ]; then later link_ahead "$c"; later prune "$keep"; else prune "$keep"; fi
 }
 prune() {
   keep=$1; link_name "$root/current"; a=$ln_name; link_name "$b/previous"; p=$ln_name; n=0
@@ -52,10 +53,21 @@ prune() {
     { [ "$r" = "$a" ] || [ "$r" = "$p" ]; } && continue
     if [ "$n" -lt "$keep" ]; then n=$((n + 1)); else gone="$gone $r"; echo "pruned $r"; fi
   done
-  set -- "$b/staging"
+  # Staging goes too, but for the copy of the active release made ahead.
+  set --
+  for e in "$b/staging"/*; do [ "$e" = "$b/staging/next.$a" ] || set -- "$@" "$e"; done
   for r in $gone; do set -- "$@" "$rel/$r"; done
-  rm -rf -- "$@"
+  [ $# -eq 0 ] || rm -rf -- "$@"
 }
+# The next stage's copy of a release, made ahead: it then only removes and writes what changed.
+link_ahead() { n="$b/staging/next.$1"; rm -rf "$n" "$n.tmp"; cp -al "$rel/$1" "$n.tmp" && mv -T "$n.tmp" "$n"; }
+# Work that can wait. In a session (BERTH_LATER names a file) it runs after the answer and
+# before the next request; otherwise pruning runs now and linking ahead not at all.
+later() {
+  if [ -n "\${BERTH_LATER:-}" ]; then echo "$*" >> "$BERTH_LATER"
+  elif [ "$1" != link_ahead ]; then "$@"; fi
+}
+if [ -n "\${BERTH_RUN_LATER:-}" ]; then . "$BERTH_RUN_LATER"; exit 0; fi
 `;
 
 /** argv: root commit base|"" expect|"" activate(0|1) keep, then the paths to remove first. */
@@ -70,7 +82,7 @@ else
   w="$b/staging/$commit.$$"
   if [ -n "$base" ]; then
     [ -d "$rel/$base" ] || { echo "base release $base is gone" >&2; cat >/dev/null; exit ${EXIT_MISSING_RELEASE}; }
-    cp -al "$rel/$base" "$w"
+    if [ -d "$b/staging/next.$base" ]; then mv -T "$b/staging/next.$base" "$w"; else cp -al "$rel/$base" "$w"; fi
   else
     mkdir "$w"
   fi
@@ -81,7 +93,7 @@ else
   mv -T "$w" "$rel/$commit"
   echo written
 fi
-[ "$act" = 1 ] && activate "$commit" "$keep" "$now"
+[ "$act" = 1 ] && activate "$commit" "$keep" "$now" later
 state
 `;
 

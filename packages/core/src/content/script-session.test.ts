@@ -102,6 +102,25 @@ describe('ScriptSession (one long-lived exec running scripts)', () => {
     await expect.poll(loops, { timeout: 10_000, interval: 50 }).toBe(0);
   });
 
+  it("runs a script's later work after its answer and before the next request", async () => {
+    const box = await container();
+    const session = new ScriptSession(t.docker, box.id);
+    try {
+      // Run again with BERTH_RUN_LATER, the script sources what it left in BERTH_LATER.
+      const body = [
+        'if [ -n "${BERTH_RUN_LATER:-}" ]; then . "$BERTH_RUN_LATER"; exit 0; fi',
+        'echo "sleep 0.3; echo \"$1\" > /tmp/later" >> "$BERTH_LATER"',
+        'echo answered',
+      ].join('\n');
+      const answer = await session.run(body, ['done-later'], Buffer.alloc(0), LIMITS);
+      expect(answer).toEqual({ exitCode: 0, stdout: 'answered\n', stderr: '' });
+      const next = await session.run('cat /tmp/later', [], Buffer.alloc(0), LIMITS);
+      expect(next.stdout).toBe('done-later\n');
+    } finally {
+      session.close();
+    }
+  });
+
   it('fails a run that outlives its bound, and opens a new loop for the next', async () => {
     const box = await container();
     const session = new ScriptSession(t.docker, box.id);

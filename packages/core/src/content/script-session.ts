@@ -9,6 +9,10 @@
  * reads no further than asked: `head -c` may) before the script runs, so a script that stops early can never leave bytes behind that the loop would
  * take for the next request; that is why the caller sends only small inputs this way.
  *
+ * A script may leave work for after its answer: lines appended to the file `$BERTH_LATER` are
+ * run, before the next request is read, by running the script again with `$BERTH_RUN_LATER`
+ * naming that file (the script sources it; its output and failures go nowhere).
+ *
  * Wire format, client to loop: `<id> <script bytes> <input bytes>\n`, the script, the input.
  * Loop to client, on stdout: the script's stdout, its stderr as `berth-err <id> <line>` lines,
  * then `berth-end <id> <exit code>`.
@@ -24,11 +28,12 @@ d=$(mktemp -d) || exit 1
 trap 'rm -rf "$d"' EXIT
 take() { if [ "$1" -gt 0 ]; then dd bs="$1" count=1 iflag=fullblock of="$2" 2>/dev/null; else : > "$2"; fi; }
 while read -r id slen plen; do
-  take "$slen" "$d/s" && take "$plen" "$d/p"
-  sh "$d/s" < "$d/p" 2> "$d/e"
+  take "$slen" "$d/s" && take "$plen" "$d/p" && : > "$d/l"
+  BERTH_LATER="$d/l" sh "$d/s" < "$d/p" 2> "$d/e"
   c=$?
   [ -s "$d/e" ] && sed "s/^/berth-err $id /" "$d/e"
   echo "berth-end $id $c"
+  [ -s "$d/l" ] && BERTH_RUN_LATER="$d/l" sh "$d/s" < /dev/null > /dev/null 2>&1
 done
 `;
 
