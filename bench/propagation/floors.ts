@@ -15,22 +15,31 @@ export interface Floors {
   readonly results: () => MethodResult[];
 }
 
+/** An empty bare repository whose origin is the bench's repository. */
+async function bareRepo(ctx: BenchContext, gitdir: string): Promise<void> {
+  await git.init({ fs, gitdir, bare: true });
+  await git.addRemote({ fs, gitdir, remote: 'origin', url: ctx.repo.url });
+}
+
+/** The fetch a bare isomorphic-git user would make: main, one commit deep. */
+function bareFetch(ctx: BenchContext, gitdir: string) {
+  return git.fetch({
+    fs,
+    http,
+    gitdir,
+    url: ctx.repo.url,
+    ref: 'main',
+    singleBranch: true,
+    depth: 1,
+    tags: false,
+  });
+}
+
 export async function startFloors(ctx: BenchContext): Promise<Floors> {
   const gitdir = await mkdtemp(join(ctx.scratch, 'floor-isogit-'));
   const clone = join(await mkdtemp(join(ctx.scratch, 'floor-pull-')), 'site');
-  const fetchOnce = () =>
-    git.fetch({
-      fs,
-      http,
-      gitdir,
-      url: ctx.repo.url,
-      ref: 'main',
-      singleBranch: true,
-      depth: 1,
-      tags: false,
-    });
-  await git.init({ fs, gitdir, bare: true });
-  await git.addRemote({ fs, gitdir, remote: 'origin', url: ctx.repo.url });
+  await bareRepo(ctx, gitdir);
+  const fetchOnce = () => bareFetch(ctx, gitdir);
   await fetchOnce();
   await gitCli(['clone', '-q', ctx.repo.url, clone]);
   const fetches: Sample[] = [];
@@ -68,21 +77,10 @@ export async function startConcurrentFetchFloor(ctx: BenchContext, size: number)
   const gitdirs: string[] = [];
   for (let i = 0; i < size; i++) {
     const gitdir = await mkdtemp(join(ctx.scratch, 'floor-fleet-'));
-    await git.init({ fs, gitdir, bare: true });
-    await git.addRemote({ fs, gitdir, remote: 'origin', url: ctx.repo.url });
+    await bareRepo(ctx, gitdir);
     gitdirs.push(gitdir);
   }
-  const fetchInto = (gitdir: string) =>
-    git.fetch({
-      fs,
-      http,
-      gitdir,
-      url: ctx.repo.url,
-      ref: 'main',
-      singleBranch: true,
-      depth: 1,
-      tags: false,
-    });
+  const fetchInto = (gitdir: string) => bareFetch(ctx, gitdir);
   await Promise.all(gitdirs.map(fetchInto));
   const samples: Sample[] = [];
   let seen = 0;

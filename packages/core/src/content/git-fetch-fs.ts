@@ -56,6 +56,17 @@ export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient 
     return match ? `${match[1]}${match[2]}` : undefined;
   };
 
+  /** The file's stat, or, for a stored object's loose path, one that says it exists. */
+  const statOf = async (real: (path: string) => Promise<fs.Stats>, path: string) => {
+    try {
+      return await real(path);
+    } catch (cause) {
+      const oid = looseOid(path);
+      if (!oid || !isMissing(cause) || !(await objects.has(oid))) throw cause;
+      return objectStat(0);
+    }
+  };
+
   const promises = {
     readFile: async (path: string, options?: Parameters<typeof p.readFile>[1]) => {
       try {
@@ -71,24 +82,8 @@ export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient 
     readdir: async (path: string): Promise<string[]> =>
       // Nothing to list: every stored object is reached as a loose one.
       resolve(path) === packDir ? [] : p.readdir(path),
-    stat: async (path: string) => {
-      try {
-        return await p.stat(path);
-      } catch (cause) {
-        const oid = looseOid(path);
-        if (!oid || !isMissing(cause) || !(await objects.has(oid))) throw cause;
-        return objectStat(0);
-      }
-    },
-    lstat: async (path: string) => {
-      try {
-        return await p.lstat(path);
-      } catch (cause) {
-        const oid = looseOid(path);
-        if (!oid || !isMissing(cause) || !(await objects.has(oid))) throw cause;
-        return objectStat(0);
-      }
-    },
+    stat: (path: string) => statOf(p.stat, path),
+    lstat: (path: string) => statOf(p.lstat, path),
     writeFile: p.writeFile.bind(p),
     mkdir: p.mkdir.bind(p),
     rmdir: p.rmdir.bind(p),
