@@ -109,7 +109,7 @@ describe('ScriptSession (one long-lived exec running scripts)', () => {
       // Run again with BERTH_RUN_LATER, the script sources what it left in BERTH_LATER.
       const body = [
         'if [ -n "${BERTH_RUN_LATER:-}" ]; then . "$BERTH_RUN_LATER"; exit 0; fi',
-        'echo "sleep 0.3; echo \"$1\" > /tmp/later" >> "$BERTH_LATER"',
+        'echo "sleep 0.3; echo \\"$1\\" > /tmp/later" >> "$BERTH_LATER"',
         'echo answered',
       ].join('\n');
       const answer = await session.run(body, ['done-later'], Buffer.alloc(0), LIMITS);
