@@ -119,6 +119,16 @@ describe('watchAndPull when things break', () => {
     await until('converged', () => n.handle.status().commit === commit(50), 20_000);
     expect(await n.served()).toBe(commit(50));
     expect(n.handle.status().revision).toBe(last);
+    // The read on reconnecting already converged it (a publish takes ~100 ms); the watch from
+    // the last applied revision is cancelled for compaction independently of that: wait for it.
+    await until(
+      'watching again after the compaction',
+      () =>
+        ofType(n.events, 'reconnected').some(
+          (e) => e.after === 'cancelled' && e.resumedFrom === 'read',
+        ),
+      20_000,
+    );
     // It resumed from the last applied revision, found it compacted, and read the key again.
     expect(ofType(n.events, 'reconnected')[0]).toMatchObject({
       resumedFrom: 'last-applied',
