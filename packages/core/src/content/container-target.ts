@@ -155,21 +155,23 @@ export function containerTarget(
         ...(input && { stdin: input }),
         ...(signal && { signal }),
       });
+    // The files could not be produced (a blob unreadable), or the session broke.
+    const broken = (cause: unknown) =>
+      berthError.targetIo({
+        target: description,
+        operation,
+        message: `${description}: ${operation}: ${describeCause(cause)}`,
+        cause,
+      });
     return execContainer()
       .andThen((id) =>
         // A small input (the hot path: a few changed files) goes through the session; a large
         // one streams through an exec of its own.
-        ResultAsync.fromSafePromise(upTo(stdin, SESSION_INPUT_BYTES)).andThen((input) =>
+        ResultAsync.fromPromise(upTo(stdin, SESSION_INPUT_BYTES), broken).andThen((input) =>
           input.whole
             ? ResultAsync.fromPromise(
                 sessionIn(id).run(body, argv, input.whole, { timeoutMs, signal }),
-                (cause) =>
-                  berthError.targetIo({
-                    target: description,
-                    operation,
-                    message: `${description}: ${operation}: ${describeCause(cause)}`,
-                    cause,
-                  }),
+                broken,
               )
             : viaExec(id, input.stream),
         ),

@@ -184,6 +184,21 @@ describe.each(Object.keys(fixtures))('%s target', (kind) => {
     expect(await f.shell(`cat .berth/releases/${A}/index.html`)).toBe('A index\n');
   });
 
+  it('fails as TargetIo when the files cannot be produced, and the active release stays', async () => {
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async source, like the publisher's
+    async function* unreadable(): AsyncGenerator<StagedFile> {
+      yield { path: 'index.html', kind: 'file', content: Buffer.from('C') };
+      throw new Error('blob unreadable');
+    }
+    const error = (
+      await f.target.stage({ ...request(C, { expectActive: B }), files: unreadable() })
+    )._unsafeUnwrapErr();
+    expect(error).toMatchObject({ kind: 'TargetIo' });
+    expect(error.message).toContain('blob unreadable');
+    expect(await f.shell('readlink current')).toBe(`.berth/releases/${B}\n`);
+    expect(await f.shell('ls .berth/releases')).not.toContain(C);
+  });
+
   it('rolls back to the previous release and forward again', async () => {
     expect((await f.target.rollback())._unsafeUnwrap()).toMatchObject({ active: A, previous: B });
     expect(await f.shell('cat current/index.html')).toBe('A index\n');
