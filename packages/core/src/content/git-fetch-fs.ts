@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { PromiseFsClient } from 'isomorphic-git';
+import { isNotFound } from '../util/fs-errors';
 import type { RawObject } from './git-client';
 
 /** What the view needs from the store: objects by name, and whether one is there. */
@@ -40,8 +41,6 @@ function asLoose(object: RawObject): Buffer {
   return deflateSync(Buffer.concat([header, object.content]), { level: 0 });
 }
 
-const isMissing = (cause: unknown) => (cause as { code?: unknown }).code === 'ENOENT';
-
 /** The promise-style file system to hand isomorphic-git's fetch for the cache at `gitdir`. */
 export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient {
   const root = resolve(gitdir);
@@ -62,7 +61,7 @@ export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient 
       return await real(path);
     } catch (cause) {
       const oid = looseOid(path);
-      if (!oid || !isMissing(cause) || !(await objects.has(oid))) throw cause;
+      if (!oid || !isNotFound(cause) || !(await objects.has(oid))) throw cause;
       return objectStat(0);
     }
   };
@@ -73,7 +72,7 @@ export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient 
         return await p.readFile(path, options);
       } catch (cause) {
         const oid = looseOid(path);
-        if (!oid || !isMissing(cause)) throw cause;
+        if (!oid || !isNotFound(cause)) throw cause;
         const object = await objects.read(oid);
         if (!object) throw cause;
         return asLoose(object);

@@ -5,7 +5,7 @@
  * `objects/xx/…`. Every object is checked against its name before it is handed out.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describeCause } from '../errors';
@@ -14,6 +14,7 @@ import { DeltaBaseCache } from './git-pack-base-cache';
 import { applyDelta } from './git-pack-delta';
 import { corruption, inflateEntry, readEntryHeader } from './git-pack-entry';
 import type { PackSet, PackedLocation } from './git-pack-set';
+import { isNotFound } from '../util/fs-errors';
 
 export interface ObjectReaderOptions {
   /**
@@ -30,8 +31,6 @@ const DEFAULT_MAX_DELTA_CHAIN = 4_095;
 const DEFAULT_BASE_CACHE_BYTES = 32 * 1024 * 1024;
 const OID = /^[0-9a-f]{40}$/;
 const LOOSE_HEADER = /^(blob|tree|commit|tag) (0|[1-9][0-9]*)$/;
-
-const isGone = (cause: unknown) => (cause as { code?: unknown } | null)?.code === 'ENOENT';
 
 /** Throws unless `object` hashes to `oid` the way git names objects. */
 function verify(oid: string, object: RawObject): void {
@@ -68,6 +67,20 @@ export class ObjectReader {
     return object;
   }
 
+  /** Whether the store has the object, looked up as `read` would, without reading it. */
+  async has(oid: string): Promise<boolean> {
+    const name = Buffer.from(oid, 'hex');
+    if (this.packs.locate(name)) return true;
+    const loose = await access(this.loosePath(oid)).then(
+      () => true,
+      () => false,
+    );
+    if (loose) return true;
+    // Not where the last look put it: a fetch may have added a pack.
+    await this.packs.refresh();
+    return this.packs.locate(name) !== undefined;
+  }
+
   /** Bytes of delta bases held now. */
   get cachedBytes(): number {
     return this.bases.size;
@@ -81,7 +94,7 @@ export class ObjectReader {
         return await this.packed(first, depth);
       } catch (cause) {
         // Its pack was deleted since the last look at the directory: look again below.
-        if (!isGone(cause)) throw cause;
+        if (!isNotFound(cause)) throw cause;
       }
     } else {
       const loose = await this.loose(oid);
@@ -130,12 +143,16 @@ export class ObjectReader {
     return object;
   }
 
+  private loosePath(oid: string): string {
+    return join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
+  }
+
   private async loose(oid: string): Promise<RawObject | undefined> {
     let compressed: Buffer;
     try {
-      compressed = await readFile(join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)));
+      compressed = await readFile(this.loosePath(oid));
     } catch (cause) {
-      if (isGone(cause)) return undefined;
+      if (isNotFound(cause)) return undefined;
       throw cause;
     }
     let raw: Buffer;

@@ -3,19 +3,11 @@
  * once written), new packs are picked up by looking at the directory again, and packs that are
  * gone are dropped with their file handles.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isNotFound, listOrEmpty } from '../util/fs-errors';
 import { PackFile } from './git-pack-file';
 import { PackIndex } from './git-pack-index';
-
-async function listOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (cause) {
-    if ((cause as { code?: unknown }).code === 'ENOENT') return [];
-    throw cause;
-  }
-}
 
 /** Where a packed object starts. */
 export interface PackedLocation {
@@ -57,7 +49,7 @@ export class PackSet {
       try {
         bytes = await readFile(join(this.dir, name));
       } catch (cause) {
-        if ((cause as { code?: unknown }).code === 'ENOENT') continue;
+        if (isNotFound(cause)) continue;
         throw cause;
       }
       if (this.closed) return;

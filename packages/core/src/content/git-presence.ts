@@ -3,18 +3,9 @@
  * object directories without inflating anything: checking that a 1 GB tree is complete must not
  * mean reading 1 GB.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listOrEmpty } from '../util/fs-errors';
 import type { PackSet } from './git-pack-set';
-
-async function listOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (cause) {
-    if ((cause as { code?: unknown }).code === 'ENOENT') return [];
-    throw cause;
-  }
-}
 
 /** What {@link ObjectPresence.snapshot} found. */
 export interface PresenceSnapshot {

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow';
 import { describeCause } from '../errors';
@@ -10,12 +9,6 @@ import { parseCommit, parseTag, parseTree } from './git-objects';
 import { ObjectReader } from './git-pack-reader';
 import { PackSet } from './git-pack-set';
 import { ObjectPresence, type PresenceSnapshot } from './git-presence';
-
-const pathExists = (path: string): Promise<boolean> =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 /** Whether a commit can be read in full from the cache, without the network. */
 export type Completeness = 'complete' | 'absent' | 'incomplete';
@@ -83,14 +76,7 @@ export class ObjectStore {
   get lookup(): ObjectLookup {
     return {
       read: (oid) => this.views.reader.read(oid),
-      has: async (oid) => {
-        const name = Buffer.from(oid, 'hex');
-        if (this.views.packs.has(name)) return true;
-        const loose = join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-        if (await pathExists(loose)) return true;
-        await this.views.packs.refresh();
-        return this.views.packs.has(name);
-      },
+      has: (oid) => this.views.reader.has(oid),
     };
   }
 
