@@ -14,6 +14,7 @@ import {
 import { dirname, join } from 'node:path';
 import { ResultAsync, errAsync } from 'neverthrow';
 import { berthError, describeCause, type TargetIoError } from '../errors';
+import { isNotFound, listOrEmpty } from '../util/fs-errors';
 import {
   DEFAULT_KEEP,
   isReleaseName,
@@ -24,6 +25,9 @@ import {
   type StageRequest,
   type TargetError,
 } from './target';
+
+/** Hard links made at once while copying a release (they overlap on libuv's threads). */
+const LINK_BATCH = 32;
 
 /**
  * A content target on a local path: for a watcher that runs where the volumes are mounted
@@ -52,25 +56,28 @@ export function directoryTarget(dir: string): ContentTarget {
       const name = target.split('/').pop() ?? '';
       return isReleaseName(name) ? name : undefined;
     } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isNotFound(cause)) return undefined;
       throw cause;
     }
   };
 
   let known: ReleaseState | undefined;
-  const LINK_BATCH = 32;
+
+  /**
+   * The target is not as this step found it (someone else wrote meanwhile): forget what was
+   * remembered; the publisher looks again with `fresh`.
+   */
+  const stale = (message: string, found: string | undefined) => {
+    known = undefined;
+    return Object.assign(new Error(message), { code: 'ESTATE', found });
+  };
 
   const readState = async (): Promise<ReleaseState> => {
     const [active, previous] = await Promise.all([
       linkName(join(dir, 'current')),
       linkName(join(berth, 'previous')),
     ]);
-    let names: string[] = [];
-    try {
-      names = (await readdir(releases)).filter(isReleaseName);
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
-    }
+    const names = (await listOrEmpty(releases)).filter(isReleaseName);
     const dated = await Promise.all(
       names.map(async (n) => ({ n, t: (await lstat(join(releases, n))).mtimeMs })),
     );
@@ -120,15 +127,14 @@ export function directoryTarget(dir: string): ContentTarget {
     const now = new Date();
     await utimes(join(releases, commit), now, now);
     // The order readState would find: the release just activated is the newest.
-    known = {
+    const swapped: ReleaseState = {
       active: commit,
       ...(previous && { previous }),
       releases: [commit, ...before.releases.filter((n) => n !== commit)],
     };
-    const after = known;
-    await doPrune(keep, after);
+    await doPrune(keep, swapped);
     prepareNext(commit);
-    return known;
+    return known ?? swapped;
   };
 
   /**
@@ -170,7 +176,6 @@ export function directoryTarget(dir: string): ContentTarget {
     return removable;
   };
 
-  /** `cp -al`: the same tree of directories, each file a hard link to the base's. */
   /**
    * `cp -al`: the same tree of directories, each file a hard link to the base's. The entries of
    * a directory are linked a batch at a time (the file system calls overlap on libuv's threads).
@@ -197,7 +202,7 @@ export function directoryTarget(dir: string): ContentTarget {
   const doStage = async (request: StageRequest): Promise<StageReport> => {
     const state = await current();
     if (state.active !== request.expectActive) {
-      throw Object.assign(new Error('state changed'), { code: 'ESTATE', found: state.active });
+      throw stale('state changed', state.active);
     }
     let bytesSent = 0;
     let written = false;
@@ -212,19 +217,11 @@ export function directoryTarget(dir: string): ContentTarget {
         work = early.path;
         made = early.made;
       } else if (request.base !== undefined) {
-        if (!state.releases.includes(request.base))
-          throw Object.assign(new Error(`base release ${request.base} is gone`), {
-            code: 'ESTATE',
-            found: state.active,
-          });
+        const gone = () => stale(`base release ${request.base} is gone`, state.active);
+        if (!state.releases.includes(request.base)) throw gone();
         made = await linkTree(join(releases, request.base), work).catch((cause: unknown) => {
           // The base went away after we last looked: someone else pruned it.
-          if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
-          known = undefined;
-          throw Object.assign(new Error(`base release ${request.base} is gone`), {
-            code: 'ESTATE',
-            found: state.active,
-          });
+          throw isNotFound(cause) ? gone() : cause;
         });
       } else {
         await mkdir(work);
@@ -256,13 +253,10 @@ export function directoryTarget(dir: string): ContentTarget {
       await mkdir(releases, { recursive: true });
       await rename(work, join(releases, request.commit)).catch((cause: unknown) => {
         const code = (cause as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw cause;
         // Someone else completed that release since we last looked.
-        known = undefined;
-        throw Object.assign(new Error(`release ${request.commit} appeared meanwhile`), {
-          code: 'ESTATE',
-          found: state.active,
-        });
+        throw code === 'ENOTEMPTY' || code === 'EEXIST'
+          ? stale(`release ${request.commit} appeared meanwhile`, state.active)
+          : cause;
       });
       written = true;
       known = { ...state, releases: [request.commit, ...state.releases] };

@@ -165,20 +165,29 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         return run();
       }) as ResultAsync<T, GitReadError>;
     const read = (oid: string) => store.read(oid);
-    // What this source already proved about the cache, valid while the directory is not wiped
-    // (its generation): publishing a commit just fetched, or listing the tree of the release it
-    // replaces, then costs no lock, no disk and no walk. A failed read forgets it all.
-    const whole = new Bounded<string, { commit: string; generation: number }>(REMEMBERED_COMMITS);
-    const trees = new Bounded<string, { entries: TreeEntry[]; generation: number }>(
-      REMEMBERED_TREES,
-    );
+    // What this source already proved about the cache: publishing a commit just fetched, or
+    // listing the tree of the release it replaces, then costs no lock, no disk and no walk.
+    // It holds while the directory is not wiped (its generation) and until a read fails.
+    const whole = new Bounded<string, string>(REMEMBERED_COMMITS);
+    const trees = new Bounded<string, TreeEntry[]>(REMEMBERED_TREES);
     // Parsed tree objects, so listing a commit reads only the trees its parent did not have.
     const treeObjects = new Bounded<string, readonly RawTreeEntry[]>(REMEMBERED_TREE_OBJECTS);
+    let rememberedGeneration = dirGeneration(cacheDir);
+    const forget = () => {
+      whole.clear();
+      trees.clear();
+      treeObjects.clear();
+    };
+    /** Forgets everything if the directory was wiped since it was remembered. */
+    const remembered = () => {
+      const generation = dirGeneration(cacheDir);
+      if (generation !== rememberedGeneration) forget();
+      rememberedGeneration = generation;
+      return { whole, trees };
+    };
     const forgetOnFailure = <T, E>(result: ResultAsync<T, E>): ResultAsync<T, E> =>
       result.mapErr((error) => {
-        whole.clear();
-        trees.clear();
-        treeObjects.clear();
+        forget();
         return error;
       });
 
@@ -190,7 +199,7 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         if (wanted.isErr()) return errAsync(wanted.error);
         const signal = resolveOptions?.signal;
         const asked = 'sha' in wanted.value ? wanted.value.sha : undefined;
-        const known = asked === undefined ? undefined : whole.get(asked);
+        const known = asked === undefined ? undefined : remembered().whole.get(asked);
         const locked = () =>
           withDirLock(
             cacheDir,
@@ -198,30 +207,27 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
             () => resolveLocked(context, wanted.value, signal),
             signal,
           ).map((commit) => {
-            const generation = dirGeneration(cacheDir);
-            whole.set(commit, { commit, generation });
-            if (asked !== undefined) whole.set(asked, { commit, generation });
+            const { whole: proved } = remembered();
+            proved.set(commit, commit);
+            if (asked !== undefined) proved.set(asked, commit);
             return commit;
           });
-        if (known && known.generation === dirGeneration(cacheDir) && !signal?.aborted) {
+        if (known !== undefined && !signal?.aborted) {
           // Still whole unless someone removed packs meanwhile: one directory listing tells.
           return withDirLock(cacheDir, 'shared', () => store.packsIntact()).andThen((intact) =>
-            intact ? okAsync(known.commit) : locked(),
+            intact ? okAsync(known) : locked(),
           );
         }
         return locked();
       },
       listTree: (commit) =>
         checkOid(commit, 'commit').asyncAndThen((oid) => {
-          const listed = trees.get(oid);
-          if (listed && listed.generation === dirGeneration(cacheDir)) {
-            return okAsync([...listed.entries]);
-          }
-          const generation = dirGeneration(cacheDir);
+          const listed = remembered().trees.get(oid);
+          if (listed) return okAsync([...listed]);
           return forgetOnFailure(
             reading(() => listTree(url, read, oid, maxEntries, treeObjects)),
           ).map((entries) => {
-            trees.set(oid, { entries, generation });
+            remembered().trees.set(oid, entries);
             return [...entries];
           });
         }),
@@ -231,7 +237,7 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
             reading(() =>
               store.read(blob).andThen((object) =>
                 object.type === 'blob'
-                  ? // A copy: the bytes may be shared with isomorphic-git's object cache.
+                  ? // A copy: the bytes may be shared with the pack reader's cache of delta bases.
                     ok(Buffer.from(object.content))
                   : err(
                       berthError.gitObject({

@@ -42,6 +42,12 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** How long a script may take to answer, and what cuts it short. */
+export interface RunLimits {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
 interface Pending {
   readonly id: string;
   readonly resolve: (result: ExecResult) => void;
@@ -71,7 +77,7 @@ export class ScriptSession {
     body: string,
     args: readonly string[],
     input: Buffer,
-    options: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined },
+    options: RunLimits,
   ): Promise<ExecResult> {
     const turn = this.queue.then(() => this.runNow(body, args, input, options));
     this.queue = turn.catch(() => undefined);
@@ -91,7 +97,7 @@ export class ScriptSession {
     body: string,
     args: readonly string[],
     input: Buffer,
-    options: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined },
+    options: RunLimits,
   ): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     const stream = await this.open();
