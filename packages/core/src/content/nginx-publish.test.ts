@@ -2,12 +2,10 @@
 // nginx serving `root /www/current;` through --volumes-from, publishing over the Docker API alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKind } from '../errors';
-import { createDataContainer } from '../containers/data-container';
-import { runServiceContainer, type ServiceContainer } from '../containers/service-container';
+import type { ServiceContainer } from '../containers/service-container';
 import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';
 import { commitFiles, useGitFixtures } from '../../../../test/support/git';
-import { serviceEnv } from '../../../../test/support/services';
-import { containerTarget } from './container-target';
+import { nginxConf, provisionCdnNode } from '../../../../test/support/cdn-node';
 import { openGitSource, type GitSource } from './git-source';
 import { nginxConfigCheck, nginxReload } from './nginx-hooks';
 import { publishCommit } from './publish';
@@ -16,20 +14,6 @@ import { freePort } from '../../../../test/support/net';
 
 const t = useTestDocker();
 const fixtures = useGitFixtures();
-
-const nginxConf = (port: number, marker: string) => `worker_processes 1;
-error_log stderr;
-pid /tmp/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:${port};
-    root /www/current;
-    add_header X-Config ${marker};
-  }
-}
-`;
 
 /** A page big enough to take several reads, so a half-swapped tree would show. */
 const page = (version: string) => `<h1>${version}</h1>\n${`${version} `.repeat(20_000)}\n`;
@@ -69,50 +53,12 @@ describe('publishing into a data container served by nginx', () => {
       cacheDir: await fixtures.dir('berth-cdn-cache'),
     })._unsafeUnwrap();
 
-    const data = (
-      await createDataContainer(t.docker, {
-        name: t.name('www-content'),
-        image: serviceEnv().imageNginx,
-        volumes: ['/etc/nginx', '/www'],
-        labels: fileLabels(),
-      })
-    )._unsafeUnwrap();
-    config = containerTarget(t.docker, {
-      container: data.name,
-      path: '/etc/nginx',
+    ({ config, www, nginx } = await provisionCdnNode(t, {
+      source,
+      commit: commits.a,
+      port,
       labels: fileLabels(),
-    });
-    www = containerTarget(t.docker, { container: data.name, path: '/www', labels: fileLabels() });
-    // nginx cannot start before it has a configuration: the first publish has no hooks.
-    (
-      await publishCommit({
-        source,
-        commit: commits.a,
-        target: config,
-        subdir: 'nginx/',
-        mountPath: '/etc/nginx',
-      })
-    )._unsafeUnwrap();
-    (
-      await publishCommit({
-        source,
-        commit: commits.a,
-        target: www,
-        subdir: 'site/',
-        mountPath: '/www',
-      })
-    )._unsafeUnwrap();
-    nginx = (
-      await runServiceContainer(t.docker, {
-        name: t.name('nginx'),
-        image: serviceEnv().imageNginx,
-        command: ['nginx', '-g', 'daemon off;', '-c', '/etc/nginx/current/nginx.conf'],
-        volumesFrom: [data.name],
-        network: 'host',
-        labels: fileLabels(),
-        readiness: { http: `http://127.0.0.1:${port}/index.html`, timeoutMs: 20_000 },
-      })
-    )._unsafeUnwrap();
+    }));
   });
 
   afterAll(async () => {

@@ -1,16 +1,14 @@
 // The seed's CDN node, whole: an etcd key, a watcher publishing over the Docker API alone into a
 // data container's /etc/nginx and /www, nginx serving them, checked and reloaded by the hooks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataContainer } from '../containers/data-container';
-import { runServiceContainer, type ServiceContainer } from '../containers/service-container';
-import { containerTarget } from '../content/container-target';
+import type { ServiceContainer } from '../containers/service-container';
 import { openGitSource, type GitSource } from '../content/git-source';
 import { nginxConfigCheck, nginxReload } from '../content/nginx-hooks';
-import { publishCommit } from '../content/publish';
 import type { ContentTarget } from '../content/target';
 import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';
 import { commitFiles, useGitFixtures } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
+import { nginxConf, provisionCdnNode } from '../../../../test/support/cdn-node';
 import {
   forgetKeys,
   ofType,
@@ -26,20 +24,6 @@ import { freePort } from '../../../../test/support/net';
 
 const t = useTestDocker();
 const fixtures = useGitFixtures();
-
-const nginxConf = (port: number, marker: string) => `worker_processes 1;
-error_log stderr;
-pid /tmp/nginx.pid;
-events { worker_connections 64; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:${port};
-    root /www/current;
-    add_header X-Config ${marker};
-  }
-}
-`;
 
 describe('a watcher feeding nginx through a data container', () => {
   let port: number;
@@ -68,38 +52,13 @@ describe('a watcher feeding nginx through a data container', () => {
       url: repo.url,
       cacheDir: await fixtures.dir('berth-watch-nginx'),
     })._unsafeUnwrap();
-    const data = (
-      await createDataContainer(t.docker, {
-        name: t.name('www-content'),
-        image: serviceEnv().imageNginx,
-        volumes: ['/etc/nginx', '/www'],
-        labels: fileLabels(),
-      })
-    )._unsafeUnwrap();
-    config = containerTarget(t.docker, {
-      container: data.name,
-      path: '/etc/nginx',
-      labels: fileLabels(),
-    });
-    www = containerTarget(t.docker, { container: data.name, path: '/www', labels: fileLabels() });
     // nginx cannot start without a configuration: the node is provisioned with commit a first.
-    (
-      await publishCommit({ source, commit: commits.a, target: config, subdir: 'nginx/' })
-    )._unsafeUnwrap();
-    (
-      await publishCommit({ source, commit: commits.a, target: www, subdir: 'site/' })
-    )._unsafeUnwrap();
-    nginx = (
-      await runServiceContainer(t.docker, {
-        name: t.name('nginx'),
-        image: serviceEnv().imageNginx,
-        command: ['nginx', '-g', 'daemon off;', '-c', '/etc/nginx/current/nginx.conf'],
-        volumesFrom: [data.name],
-        network: 'host',
-        labels: fileLabels(),
-        readiness: { http: `http://127.0.0.1:${port}/index.html`, timeoutMs: 20_000 },
-      })
-    )._unsafeUnwrap();
+    ({ config, www, nginx } = await provisionCdnNode(t, {
+      source,
+      commit: commits.a,
+      port,
+      labels: fileLabels(),
+    }));
     (await announceRevision(etcd, key, { commit: commits.a }))._unsafeUnwrap();
     const hooks = { docker: t.docker, container: nginx.id };
     handle = watchAndPull({
