@@ -1,6 +1,5 @@
 // One CDN node for the bench: a data container (/etc/nginx/conf.d and /www) and nginx serving
 // `root` from it through --volumes-from, on its own loopback port.
-import { createServer } from 'node:net';
 import type { Result } from 'neverthrow';
 import {
   createDataContainer,
@@ -9,6 +8,7 @@ import {
   type DockerConnection,
   type ServiceContainer,
 } from '@berth/core';
+import { freePort } from '../../test/support/net.ts';
 import { docker as dockerCli } from '../lib/docker-cli.ts';
 
 export const NGINX_IMAGE = process.env.BERTH_BENCH_NGINX_IMAGE ?? 'berth-test/nginx:1';
@@ -16,15 +16,6 @@ export const NGINX_IMAGE = process.env.BERTH_BENCH_NGINX_IMAGE ?? 'berth-test/ng
 export function unwrap<T>(result: Result<T, { readonly message: string }>): T {
   if (result.isErr()) throw new Error(result.error.message);
   return result.value;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export interface CdnNode {
