@@ -62,6 +62,8 @@ export {
 export type { DriverAssessment } from './storage/judge-drivers';
 export { STORAGE_DRIVERS, type StorageDriver } from './storage/drivers';
 export type { StorageFacts } from './storage/storage-facts';
+export { storageFactsFromDockerInfo } from './storage/docker-info';
+export type { StorageRecommendation } from './storage/recommend';
 
 export {
   auditImage,

@@ -30,7 +30,12 @@ export interface DriverRule {
   readonly notOver?: readonly string[];
   /** Whether it shares unchanged files between layers on disk (copy-on-write). */
   readonly copyOnWrite: boolean;
+  /** A rootless engine needs this kernel for it (overlay2: 5.11; Ubuntu and Debian patch older ones). */
+  readonly rootlessMinKernel?: readonly [number, number];
 }
+
+/** Docker since 1.8 needs kernel 3.10; until 1.7 it also ran on RHEL 6's 2.6.32-431. */
+export const ENGINE_MIN_KERNEL: readonly [number, number] = [3, 10];
 
 export const DRIVER_RULES: Readonly<Record<StorageDriver, DriverRule>> = {
   overlay2: {
@@ -41,10 +46,12 @@ export const DRIVER_RULES: Readonly<Record<StorageDriver, DriverRule>> = {
     added: [1, 12],
     notOver: ['btrfs', 'zfs', 'aufs', 'overlayfs', 'ecryptfs'],
     copyOnWrite: true,
+    rootlessMinKernel: [5, 11],
   },
   'fuse-overlayfs': {
     driver: 'fuse-overlayfs',
     kernel: { table: 'filesystems', name: 'fuse' },
+    minKernel: [4, 18],
     added: [20, 10],
     copyOnWrite: true,
   },

@@ -1,17 +1,31 @@
 import { DRIVER_RULES, STORAGE_DRIVERS, type DriverRule, type StorageDriver } from './drivers';
 import { statusValue, type StorageFacts } from './storage-facts';
-import { atLeast, formatVersion, parseEngineVersion, parseKernelVersion } from './versions';
+import {
+  atLeast,
+  formatVersion,
+  parseEngineVersion,
+  parseKernelVersion,
+  type KernelVersion,
+} from './versions';
 
 /** One driver judged against one engine and kernel. */
 export interface DriverAssessment {
   readonly driver: StorageDriver;
   readonly inUse: boolean;
-  /** `not-needed`: the driver needs nothing from the kernel (vfs). */
-  readonly kernel: 'supported' | 'missing' | 'too-old' | 'unknown' | 'not-needed';
+  /**
+   * `not-needed`: the driver needs nothing from the kernel (vfs). `likely`: the kernel tables were
+   * not read, but the kernel's version (or the driver in use) says it is there.
+   */
+  readonly kernel: 'supported' | 'likely' | 'missing' | 'too-old' | 'unknown' | 'not-needed';
   readonly engine: 'supported' | 'deprecated' | 'removed' | 'too-old' | 'unknown';
   /** Whether the data root's filesystem suits it. */
   readonly backing: 'ok' | 'unsupported' | 'unknown';
   readonly usable: boolean | 'unknown';
+  /**
+   * How far the facts go: `proven` it runs here, `likely` (versions allow it, a table was not
+   * read), `unknown` (cannot be shown possible: never recommended), `ruled-out`.
+   */
+  readonly possible: 'proven' | 'likely' | 'unknown' | 'ruled-out';
   /** One line: why it can or cannot run here. */
   readonly reason: string;
 }
@@ -31,7 +45,52 @@ export function usesContainerdSnapshotter(facts: StorageFacts): boolean {
 export function backingFilesystem(facts: StorageFacts): string | undefined {
   const driver = effectiveDriver(facts);
   if (driver === 'btrfs' || driver === 'zfs') return driver;
-  return statusValue(facts, 'Backing Filesystem');
+  const value = statusValue(facts, 'Backing Filesystem');
+  return value && value !== '<unknown>' ? value : undefined;
+}
+
+/** Ubuntu's and Debian's kernels let rootless engines mount overlay before 5.11. */
+const patchesRootlessOverlay = (facts: StorageFacts) =>
+  /ubuntu|debian/i.test(facts.operatingSystem ?? '') &&
+  !/containerized/i.test(facts.operatingSystem ?? '');
+
+/** The kernel module a running driver proves: overlay for the overlay drivers. */
+function provenByDriverInUse(rule: DriverRule, facts: StorageFacts): boolean {
+  const current = effectiveDriver(facts);
+  if (rule.kernel?.name === 'overlay') return current === 'overlay' || current === 'overlay2';
+  if (rule.needsRootOn) return backingFilesystem(facts) === rule.needsRootOn;
+  return false;
+}
+
+/** Without the tables, what the kernel's version and the rest of the facts make likely. */
+function likelyWithoutTables(
+  rule: DriverRule,
+  facts: StorageFacts,
+  kernel: KernelVersion | undefined,
+): [DriverAssessment['kernel'], string] | undefined {
+  if (!kernel) return undefined;
+  const release = facts.kernelVersion;
+  switch (rule.driver) {
+    case 'overlay2':
+    case 'overlay':
+      return ['likely', `kernel ${release} is new enough for it (mainline since 3.18)`];
+    case 'fuse-overlayfs':
+      return facts.rootless
+        ? ['likely', `kernel ${release} has FUSE; it needs the fuse-overlayfs program`]
+        : undefined;
+    case 'aufs':
+      return /ubuntu/i.test(facts.operatingSystem ?? '') &&
+        kernel.major < 5 &&
+        /-generic/.test(release)
+        ? ['likely', `Ubuntu ships aufs for ${release} in linux-image-extra-${release}`]
+        : undefined;
+    case 'devicemapper':
+      return atLeast(kernel, [3, 10]) && !facts.rootless
+        ? ['likely', `kernel ${release} carries device-mapper thin provisioning`]
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function kernelState(
@@ -54,12 +113,29 @@ function kernelState(
       ];
     }
   }
+  if (
+    facts.rootless &&
+    rule.rootlessMinKernel &&
+    kernel &&
+    !inUse &&
+    !atLeast(kernel, rule.rootlessMinKernel) &&
+    !patchesRootlessOverlay(facts)
+  ) {
+    return [
+      'too-old',
+      `a rootless engine needs kernel ${rule.rootlessMinKernel.join('.')} for it (Ubuntu and Debian patch older ones); this is ${facts.kernelVersion}`,
+    ];
+  }
   if (inUse) return ['supported', 'in use'];
   if (!rule.kernel) return ['not-needed', 'needs nothing from the kernel'];
   const table =
     rule.kernel.table === 'filesystems' ? facts.kernelFilesystems : facts.kernelBlockDevices;
   const where = rule.kernel.table === 'filesystems' ? '/proc/filesystems' : '/proc/devices';
-  if (!table) return ['unknown', `${where} could not be read`];
+  if (!table) {
+    if (provenByDriverInUse(rule, facts))
+      return ['supported', `the kernel has ${rule.kernel.name}: ${facts.driver} runs on it`];
+    return likelyWithoutTables(rule, facts, kernel) ?? ['unknown', `${where} was not read`];
+  }
   return table.includes(rule.kernel.name)
     ? ['supported', `the kernel has ${rule.kernel.name}`]
     : [
@@ -68,10 +144,28 @@ function kernelState(
       ];
 }
 
-function engineState(rule: DriverRule, facts: StorageFacts): [DriverAssessment['engine'], string] {
+function engineState(
+  rule: DriverRule,
+  facts: StorageFacts,
+  inUse: boolean,
+): [DriverAssessment['engine'], string] {
   const engine = parseEngineVersion(facts.engineVersion);
-  if (!engine)
-    return ['unknown', `engine version ${JSON.stringify(facts.engineVersion)} unreadable`];
+  if (!engine) {
+    if (inUse) return ['supported', 'the engine runs it'];
+    const before = facts.engineBefore ? parseEngineVersion(facts.engineBefore) : undefined;
+    if (
+      before &&
+      rule.added &&
+      atLeast({ major: rule.added[0], minor: rule.added[1] }, [before.major, before.minor])
+    )
+      return [
+        'too-old',
+        `it came with Docker ${formatVersion(rule.added)}; this engine is older than ${facts.engineBefore}`,
+      ];
+    if (!rule.added && (!rule.removed || before))
+      return ['supported', 'every Docker that ran on such a host has it'];
+    return ['unknown', 'the engine version is unknown'];
+  }
   if (rule.removed && atLeast(engine, rule.removed))
     return ['removed', `Docker ${formatVersion(rule.removed)} removed it`];
   if (rule.added && !atLeast(engine, rule.added))
@@ -109,6 +203,17 @@ function backingState(
   return ['ok', ''];
 }
 
+function possibility(
+  blocked: boolean,
+  kernel: DriverAssessment['kernel'],
+  engine: DriverAssessment['engine'],
+  backing: DriverAssessment['backing'],
+): DriverAssessment['possible'] {
+  if (blocked) return 'ruled-out';
+  if (kernel === 'unknown' || engine === 'unknown' || backing === 'unknown') return 'unknown';
+  return kernel === 'likely' ? 'likely' : 'proven';
+}
+
 /** Every known driver, judged. */
 export function judgeDrivers(facts: StorageFacts): DriverAssessment[] {
   const current = effectiveDriver(facts);
@@ -116,7 +221,7 @@ export function judgeDrivers(facts: StorageFacts): DriverAssessment[] {
     const rule = DRIVER_RULES[driver];
     const inUse = driver === current;
     const [kernel, kernelWhy] = kernelState(rule, facts, inUse);
-    const [engine, engineWhy] = engineState(rule, facts);
+    const [engine, engineWhy] = engineState(rule, facts, inUse);
     const [backing, backingWhy] = backingState(rule, facts);
     const blocked =
       kernel === 'missing' ||
@@ -126,7 +231,7 @@ export function judgeDrivers(facts: StorageFacts): DriverAssessment[] {
       backing === 'unsupported';
     const usable = blocked
       ? false
-      : kernel === 'unknown' || backing === 'unknown' || engine === 'unknown'
+      : kernel === 'unknown' || kernel === 'likely' || backing === 'unknown' || engine === 'unknown'
         ? 'unknown'
         : true;
     const why = blocked
@@ -143,6 +248,7 @@ export function judgeDrivers(facts: StorageFacts): DriverAssessment[] {
       engine,
       backing,
       usable,
+      possible: possibility(blocked, kernel, engine, backing),
       reason: why.filter(Boolean).join('; '),
     };
   });

@@ -2,9 +2,11 @@ import type { EngineInfo } from '@berth/core';
 
 /** What `probeStorage` gathers; `assessStorage` judges it. Plain data, JSON-safe, so it can be recorded. */
 export interface StorageFacts {
-  /** The engine's version: `20.10.24+dfsg1`, `1.12.6`, `25.0.3`. */
+  /** The engine's version: `20.10.24+dfsg1`, `1.12.6`, `25.0.3`; `''` when unknown (a paste without `Server Version`). */
   readonly engineVersion: string;
-  /** The host kernel: `6.1.0-18-amd64`, `3.10.0-514.el7.x86_64`. */
+  /** When the version is unknown but the paste dates the engine: it is older than this (`1.11`). */
+  readonly engineBefore?: string;
+  /** The host kernel: `6.1.0-18-amd64`, `3.10.0-514.el7.x86_64`; `''` when unknown. */
   readonly kernelVersion: string;
   readonly operatingSystem?: string;
   /** The driver in use (`overlay2`, `btrfs`, …; `overlayfs` for a containerd snapshotter). */
@@ -20,6 +22,12 @@ export interface StorageFacts {
   readonly kernelTablesError?: string;
   /** A driver someone wants (daemon.json, a benchmark): judged as if asked for. */
   readonly requestedDriver?: string;
+  /** The engine runs rootless (`Security Options: rootless`, or a data root under `~/.local/share/docker`). */
+  readonly rootless?: boolean;
+  /** Where the facts came from; says what a missing kernel table means and how to get it. */
+  readonly source?: 'probeStorage' | 'docker info';
+  /** What `storageFactsFromDockerInfo` concluded from indirect evidence, in words. */
+  readonly inferred?: readonly string[];
 }
 
 /**
@@ -60,6 +68,8 @@ export function storageFactsFrom(
     driverStatus: info.driverStatus,
     warnings: info.warnings,
     rootDir: info.dockerRootDir,
+    ...(/\/\.local\/share\/docker$/.test(info.dockerRootDir) && { rootless: true }),
+    source: 'probeStorage',
     ...('error' in kernelTables
       ? { kernelTablesError: kernelTables.error }
       : {
