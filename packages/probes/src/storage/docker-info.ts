@@ -73,7 +73,7 @@ export function storageFactsFromDockerInfo(
 ): Result<StorageFacts, InvalidInputError> {
   const text = textOrJson.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const trimmed = text.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return fromJson(trimmed);
+  if (trimmed.startsWith('{') || /^\[\s*[[\]]/.test(trimmed)) return fromJson(trimmed);
   return finish(fromText(text));
 }
 
@@ -152,8 +152,7 @@ function fromJson(text: string): Result<StorageFacts, InvalidInputError> {
       : [];
   if (Array.isArray(parsed)) return finish({ driverStatus: pairs(parsed), warnings: [] });
   const info = (parsed ?? {}) as Json;
-  const str = (name: string) =>
-    typeof info[name] === 'string' ? (info[name]) : undefined;
+  const str = (name: string) => (typeof info[name] === 'string' ? info[name] : undefined);
   const security = Array.isArray(info.SecurityOptions) ? info.SecurityOptions.map(String) : [];
   return finish({
     engineVersion: str('ServerVersion'),

@@ -79,6 +79,7 @@ export const DRIVER_RULES: Readonly<Record<StorageDriver, DriverRule>> = {
     driver: 'overlay',
     kernel: { table: 'filesystems', name: 'overlay' },
     minKernel: [3, 18],
+    rhelBuild: 327,
     added: [1, 9],
     deprecated: [18, 9],
     removed: [24, 0],

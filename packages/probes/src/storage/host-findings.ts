@@ -22,7 +22,7 @@ function thinPoolFindings(facts: StorageFacts): StorageFinding[] {
             id: kind === 'data' ? 'storage.thinpool-data-full' : 'storage.thinpool-metadata-full',
             severity: 'critical',
             message: `the devicemapper thin pool is out of ${kind} space: ${left}; pulls, builds and new containers fail now ("Thin Pool has … free data blocks which is less than minimum required"), and a pool that fills completely can corrupt filesystems`,
-            fix: `docker system prune (or remove unused images and containers), then ${grow}`,
+            fix: `remove unused images and containers (docker system prune on 1.13+), then ${grow}`,
           }
         : {
             id: kind === 'data' ? 'storage.thinpool-data-low' : 'storage.thinpool-metadata-low',

@@ -91,7 +91,7 @@ function upgradeSteps(facts: StorageFacts, drivers: readonly DriverAssessment[])
   const steps: string[] = [];
   if (kernelBelowEngineMinimum(facts))
     steps.push(
-      `run Docker on a kernel of at least 4.0 (this is ${facts.kernelVersion}; OpenVZ and similar containers share the host's old kernel: use a full VM)`,
+      `run Docker on a kernel of at least 3.10, better 4.0+ for overlay2 (this is ${facts.kernelVersion}${/stab/.test(facts.kernelVersion) ? ": an OpenVZ container shares the host node's kernel, use a full VM" : ''})`,
     );
   else if (overlay2?.kernel === 'too-old')
     steps.push(`upgrade the kernel to 4.0 or later for overlay2 (${overlay2.reason})`);
@@ -117,7 +117,7 @@ function fixSteps(facts: StorageFacts): string[] {
     const space = thinPoolSpace(facts, kind);
     if (space && space.level !== 'ok')
       steps.push(
-        `free or add ${kind} space to the thin pool (${space.available} left): docker system prune / remove unused images, or lvextend the pool's ${kind === 'data' ? 'tdata' : 'tmeta'}`,
+        `free or add ${kind} space to the thin pool (${space.available} left): remove unused images and containers (docker system prune on 1.13+), then ${isLoopLvm(facts) ? 'free the disk under the loop files' : `lvextend the pool's ${kind === 'data' ? 'data' : 'metadata'} volume`}`,
       );
   }
   if (udevSyncOff(facts))
@@ -215,23 +215,47 @@ export function recommend(
     return move('devicemapper on loop files is slow and fragile, and a better driver runs here')!;
   if (judged.engine === 'deprecated' && target)
     return move(`${current} is ${judged.reason}; move before upgrading Docker`)!;
+  if (kernelBelowEngineMinimum(facts))
+    return build(
+      'upgrade',
+      judged.driver,
+      'high',
+      `${judged.driver} for now: kernel ${facts.kernelVersion} is below what Docker needs, whatever the driver`,
+      because,
+      upgradeSteps(facts, drivers),
+    );
   const fixes = fixSteps(facts);
   if (fixes.length > 0)
     return build(
       'fix',
       judged.driver,
       'high',
-      `${judged.driver}, repaired: ${WHY[judged.driver]}`,
+      `keep ${judged.driver} and repair it: ${problemNames(facts).join('; ')}`,
       because,
       fixes,
     );
   const known = facts.engineVersion !== '' && facts.kernelVersion !== '';
+  const name =
+    facts.driver === judged.driver
+      ? judged.driver
+      : `${facts.driver} (containerd's snapshotter, judged as ${judged.driver})`;
   return build(
     'keep',
     judged.driver,
     known ? 'high' : 'medium',
-    `keep ${judged.driver}: it runs and the facts show no problem with it`,
+    `keep ${name}: it runs and the facts show no problem with it`,
     because,
-    kernelBelowEngineMinimum(facts) ? upgradeSteps(facts, drivers) : [],
+    [],
   );
+}
+
+function problemNames(facts: StorageFacts): string[] {
+  const names: string[] = [];
+  if (isLoopLvm(facts)) names.push('loop files instead of a block device');
+  for (const kind of ['data', 'metadata'] as const) {
+    const space = thinPoolSpace(facts, kind);
+    if (space && space.level !== 'ok') names.push(`thin pool ${kind} space ${space.level}`);
+  }
+  if (udevSyncOff(facts)) names.push('no udev sync');
+  return names;
 }
