@@ -84,4 +84,48 @@ describe('assessStorage', () => {
     expect(assessment.findings.map((f) => f.id)).toContain('storage.kernel-unknown');
     expect(assessment.recommendation.driver).toBe('overlay2');
   });
+
+  it('keeps a driver in use that has no problem, and says how sure it is and why', () => {
+    const aufs = assessStorage(byFile('ubuntu-14.04-aufs')).recommendation;
+    expect(aufs).toMatchObject({ driver: 'aufs', action: 'keep', confidence: 'high', steps: [] });
+    expect(aufs.because).toEqual(expect.arrayContaining(['aufs is in use', 'Docker 1.6.2']));
+  });
+
+  it('keeps overlay2 over xfs without ftype and says to reformat, never vfs or devicemapper', () => {
+    const { recommendation, findings } = assessStorage(byFile('xfs-without-ftype'));
+    expect(recommendation).toMatchObject({ driver: 'overlay2', action: 'fix' });
+    expect(recommendation.steps[0]).toMatch(/mkfs\.xfs -n ftype=1/);
+    expect(findings.find((f) => f.id === 'storage.no-dtype')?.fix).toMatch(/keep overlay2/);
+  });
+
+  it('reports a thin pool low on metadata, and a zpool that is not healthy', () => {
+    const base = byFile('ubuntu-14.10-devicemapper-loop');
+    const pool: StorageFacts = {
+      ...base,
+      driverStatus: [
+        ['Pool Name', 'docker-thinpool'],
+        ['Data Space Used', '10 GB'],
+        ['Data Space Total', '100 GB'],
+        ['Data Space Available', '90 GB'],
+        ['Metadata Space Used', '95 MB'],
+        ['Metadata Space Total', '100 MB'],
+        ['Metadata Space Available', '5 MB'],
+        ['Deferred Removal Enabled', 'true'],
+      ],
+    };
+    expect(assessStorage(pool).findings.map((f) => `${f.severity} ${f.id}`)).toContain(
+      'warn storage.thinpool-metadata-low',
+    );
+    const zfs: StorageFacts = {
+      ...base,
+      driver: 'zfs',
+      driverStatus: [
+        ['Zpool', 'tank'],
+        ['Zpool Health', 'DEGRADED'],
+      ],
+    };
+    expect(assessStorage(zfs).findings.map((f) => `${f.severity} ${f.id}`)).toContain(
+      'warn storage.zfs-pool-unhealthy',
+    );
+  });
 });

@@ -28,7 +28,7 @@ export interface StorageRecommendation {
   readonly steps: readonly string[];
 }
 
-/** Most wanted first. devicemapper and vfs are never moved *to*; they are kept or left. */
+/** Most wanted first. devicemapper, vfs and deprecated drivers are never moved *to*; they are kept or left. */
 const PREFERENCE: readonly StorageDriver[] = [
   'overlay2',
   'btrfs',
@@ -133,6 +133,7 @@ function best(drivers: readonly DriverAssessment[], current: string): DriverAsse
     (d): d is DriverAssessment =>
       d !== undefined &&
       d.driver !== current &&
+      d.engine !== 'deprecated' &&
       (d.possible === 'proven' || d.possible === 'likely'),
   );
 }
