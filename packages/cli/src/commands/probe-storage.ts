@@ -1,7 +1,15 @@
-import { probeStorage, type StorageReport } from '@berth/probes';
+import { readFile } from 'node:fs/promises';
+import {
+  assessStorage,
+  probeStorage,
+  storageFactsFromDockerInfo,
+  type StorageReport,
+} from '@berth/probes';
 import { Option, type Command } from 'commander';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { PullPolicy } from '@berth/core';
 import type { CommandContext } from '../context';
+import { usageFailure, type CliFailure } from '../failure';
 import { collectLabel } from '../options/parsers';
 import { findingsReport, type FailOn } from '../render/findings';
 import { fields, table } from '../render/table';
@@ -13,6 +21,7 @@ interface ProbeStorageOptions {
   readonly pull: PullPolicy;
   readonly driver?: string;
   readonly label?: Readonly<Record<string, string>>;
+  readonly dockerInfo?: string;
   readonly failOn: FailOn;
 }
 
@@ -35,6 +44,10 @@ export function registerProbeStorage(group: Command, runner: Runner): void {
     )
     .option('--driver <name>', 'also judge this driver as if daemon.json asked for it')
     .option(
+      '--docker-info <file>',
+      'judge a saved `docker info` (text or --format "{{json .}}") instead of an engine; - reads standard input',
+    )
+    .option(
       '--label <key=value>',
       'an extra label for the helper container (repeatable)',
       collectLabel,
@@ -45,6 +58,8 @@ export function registerProbeStorage(group: Command, runner: Runner): void {
       examples([
         'berth probe storage',
         'berth probe storage --driver devicemapper --fail-on warn',
+        'ssh old-host docker info | berth probe storage --docker-info -',
+        'berth probe storage --docker-info info.json --json',
         'berth --docker-host ssh://ops@cdn-3 probe storage --helper-image registry.example.com/busybox:1 --json',
       ]),
     )
@@ -53,7 +68,33 @@ export function registerProbeStorage(group: Command, runner: Runner): void {
     );
 }
 
+/** A paste is judged without any engine: nothing is contacted, nothing is run. */
+function readPaste(context: CommandContext, file: string): ResultAsync<string, CliFailure> {
+  if (file !== '-')
+    return ResultAsync.fromPromise(readFile(file, 'utf8'), (cause) =>
+      usageFailure(`--docker-info ${file}: ${(cause as Error).message}`, 'docker-info'),
+    );
+  const stdin = context.io.stdin;
+  if (!stdin) return errAsync(usageFailure('--docker-info -: there is no standard input to read'));
+  return ResultAsync.fromSafePromise(stdin());
+}
+
+function assessPaste(context: CommandContext, options: ProbeStorageOptions, file: string) {
+  return readPaste(context, file)
+    .andThen((text) => {
+      const facts = storageFactsFromDockerInfo(text);
+      return facts.isOk() ? okAsync(facts.value) : errAsync<never, CliFailure>(facts.error);
+    })
+    .map((parsed) => {
+      const facts =
+        options.driver !== undefined ? { ...parsed, requestedDriver: options.driver } : parsed;
+      const report: StorageReport = { facts, ...assessStorage(facts) };
+      return findingsReport(report, storageText(report), options.failOn);
+    });
+}
+
 function probe(context: CommandContext, options: ProbeStorageOptions) {
+  if (options.dockerInfo !== undefined) return assessPaste(context, options, options.dockerInfo);
   const deadline = context.deadline('probe storage');
   return context
     .docker()
@@ -77,19 +118,28 @@ function storageText(report: StorageReport): string {
     fields([
       [
         'engine',
-        `${facts.engineVersion}${facts.operatingSystem ? ` on ${facts.operatingSystem}` : ''}`,
+        `${facts.engineVersion || '(version not in the facts)'}${facts.operatingSystem ? ` on ${facts.operatingSystem}` : ''}`,
       ],
-      ['kernel', facts.kernelVersion],
-      ['driver', `${facts.driver} (data root ${facts.rootDir})`],
-      ['recommended', `${report.recommendation.driver}: ${report.recommendation.reason}`],
+      ['kernel', facts.kernelVersion || '(not in the facts)'],
+      [
+        'driver',
+        `${facts.driver || '(none named)'}${facts.rootDir ? ` (data root ${facts.rootDir})` : ''}`,
+      ],
+      [
+        'recommended',
+        `${report.recommendation.action} ${report.recommendation.driver} (${report.recommendation.confidence} confidence): ${report.recommendation.reason}`,
+      ],
+      ...report.recommendation.steps.map((step, i) => [`step ${i + 1}`, step] as [string, string]),
+      ['because', report.recommendation.because.join('; ')],
     ]),
     '\n',
     table(
-      ['driver', 'in use', 'usable', 'kernel', 'engine', 'why'],
+      ['driver', 'in use', 'usable', 'possible', 'kernel', 'engine', 'why'],
       report.drivers.map((d) => [
         d.driver,
         d.inUse ? 'yes' : '',
         String(d.usable),
+        d.possible,
         d.kernel,
         d.engine,
         d.reason,
