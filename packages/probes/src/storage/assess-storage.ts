@@ -152,7 +152,8 @@ function contextFindings(
 ): StorageFinding[] {
   const out: StorageFinding[] = [];
   const aufs = drivers.find((d) => d.driver === 'aufs');
-  if (aufs && aufs.usable === false) {
+  const linux = facts.osType !== 'windows';
+  if (linux && aufs && aufs.usable === false) {
     out.push({
       id: 'storage.aufs-unavailable',
       severity: 'info',
@@ -167,7 +168,7 @@ function contextFindings(
       message: `images are kept by containerd's ${facts.driver} snapshotter (the containerd image store), judged as overlay2`,
     });
   }
-  if (facts.kernelFilesystems === undefined) out.push(kernelUnknown(facts));
+  if (linux && facts.kernelFilesystems === undefined) out.push(kernelUnknown(facts));
   const covered = already.map((f) => f.id);
   for (const warning of facts.warnings) {
     if (!/storage|driver|loop|d_type|overlay|devicemapper|aufs|graphdriver/i.test(warning))

@@ -53,6 +53,7 @@ interface Draft {
   engineVersion?: string | undefined;
   kernelVersion?: string | undefined;
   operatingSystem?: string | undefined;
+  osType?: string | undefined;
   driver?: string | undefined;
   rootDir?: string | undefined;
   executionDriver?: boolean;
@@ -123,6 +124,7 @@ function fromText(text: string): Draft {
     } else if (key === 'server version') draft.engineVersion = value;
     else if (key === 'kernel version') draft.kernelVersion = value;
     else if (key === 'operating system') draft.operatingSystem = value;
+    else if (key === 'ostype') draft.osType = value;
     else if (key === 'docker root dir') draft.rootDir = value;
     else if (key === 'execution driver') draft.executionDriver = true;
     else if (STATUS_LABELS.has(key)) draft.driverStatus.push([label, value]);
@@ -158,6 +160,7 @@ function fromJson(text: string): Result<StorageFacts, InvalidInputError> {
     engineVersion: str('ServerVersion'),
     kernelVersion: str('KernelVersion'),
     operatingSystem: str('OperatingSystem'),
+    osType: str('OSType'),
     driver: str('Driver'),
     rootDir: str('DockerRootDir'),
     executionDriver: str('ExecutionDriver') !== undefined && str('ExecutionDriver') !== '',
@@ -204,6 +207,7 @@ function finish(draft: Draft): Result<StorageFacts, InvalidInputError> {
     ...(before && { engineBefore: before }),
     kernelVersion: draft.kernelVersion ?? '',
     ...(draft.operatingSystem && { operatingSystem: draft.operatingSystem }),
+    ...(draft.osType && { osType: draft.osType }),
     driver,
     driverStatus: draft.driverStatus,
     warnings: draft.warnings,

@@ -223,7 +223,9 @@ export function judgeDrivers(facts: StorageFacts): DriverAssessment[] {
     const [kernel, kernelWhy] = kernelState(rule, facts, inUse);
     const [engine, engineWhy] = engineState(rule, facts, inUse);
     const [backing, backingWhy] = backingState(rule, facts);
+    const windows = facts.osType === 'windows';
     const blocked =
+      windows ||
       kernel === 'missing' ||
       kernel === 'too-old' ||
       engine === 'removed' ||
@@ -234,13 +236,15 @@ export function judgeDrivers(facts: StorageFacts): DriverAssessment[] {
       : kernel === 'unknown' || kernel === 'likely' || backing === 'unknown' || engine === 'unknown'
         ? 'unknown'
         : true;
-    const why = blocked
-      ? [
-          kernel === 'missing' || kernel === 'too-old' ? kernelWhy : '',
-          engine === 'removed' || engine === 'too-old' ? engineWhy : '',
-          backing === 'unsupported' ? backingWhy : '',
-        ]
-      : [inUse ? 'in use' : kernelWhy, engineWhy, backingWhy];
+    const why = windows
+      ? ['a Windows engine: the Linux storage drivers do not apply']
+      : blocked
+        ? [
+            kernel === 'missing' || kernel === 'too-old' ? kernelWhy : '',
+            engine === 'removed' || engine === 'too-old' ? engineWhy : '',
+            backing === 'unsupported' ? backingWhy : '',
+          ]
+        : [inUse ? 'in use' : kernelWhy, engineWhy, backingWhy];
     return {
       driver,
       inUse,

@@ -16,7 +16,8 @@ import type { StorageFacts } from './storage-facts';
  * better driver can run until the kernel or the engine is upgraded (`driver` is what runs now).
  */
 export interface StorageRecommendation {
-  readonly driver: StorageDriver;
+  /** A driver from berth's table; a driver berth has no rules for (windowsfilter) is only ever kept. */
+  readonly driver: StorageDriver | (string & {});
   readonly action: 'keep' | 'fix' | 'switch' | 'upgrade';
   /** `high`: the facts prove it; `medium`: versions make it likely, a table or version was missing. */
   readonly confidence: 'high' | 'medium';
@@ -140,7 +141,7 @@ function best(drivers: readonly DriverAssessment[], current: string): DriverAsse
 
 function build(
   action: StorageRecommendation['action'],
-  driver: StorageDriver,
+  driver: StorageRecommendation['driver'],
   confidence: StorageRecommendation['confidence'],
   reason: string,
   because: string[],
@@ -181,6 +182,15 @@ export function recommend(
       upgradeSteps(facts, drivers),
     );
 
+  if (!judged && facts.driver !== '' && (facts.osType === 'windows' || !target))
+    return build(
+      'keep',
+      facts.driver,
+      'medium',
+      `keep ${facts.driver}: berth has no rules for it, and no driver it knows can be shown to run here`,
+      because,
+      [],
+    );
   if (!judged)
     return move('the driver in use is unknown') ?? upgrade('the driver in use is unknown');
   if (judged.engine === 'removed') {

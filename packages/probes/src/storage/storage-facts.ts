@@ -9,6 +9,8 @@ export interface StorageFacts {
   /** The host kernel: `6.1.0-18-amd64`, `3.10.0-514.el7.x86_64`; `''` when unknown. */
   readonly kernelVersion: string;
   readonly operatingSystem?: string;
+  /** `linux` or `windows`; a Windows engine has none of the Linux drivers. */
+  readonly osType?: string;
   /** The driver in use (`overlay2`, `btrfs`, …; `overlayfs` for a containerd snapshotter). */
   readonly driver: string;
   readonly driverStatus: readonly (readonly [string, string])[];
@@ -64,6 +66,7 @@ export function storageFactsFrom(
     engineVersion: info.serverVersion,
     kernelVersion: info.kernelVersion,
     ...(info.operatingSystem && { operatingSystem: info.operatingSystem }),
+    ...(info.osType && { osType: info.osType }),
     driver: info.driver,
     driverStatus: info.driverStatus,
     warnings: info.warnings,
