@@ -158,6 +158,29 @@ describe('storageFactsFromDockerInfo', () => {
     expect(recommendation).toMatchObject({ action: 'upgrade', driver: 'vfs' });
   });
 
+  it('moves loop-lvm to overlay2 where kernel and Docker allow it, checking xfs for d_type first', () => {
+    const facts = factsOf(
+      [
+        'Server Version: 1.12.1',
+        'Storage Driver: devicemapper',
+        ' Backing Filesystem: xfs',
+        ' Data file: /dev/loop0',
+        ' Data loop file: /var/lib/docker/devicemapper/devicemapper/data',
+        'Kernel Version: 4.4.0-38-generic',
+      ].join('\n'),
+    );
+    const { recommendation, findings } = assessStorage(facts);
+    expect(recommendation).toMatchObject({
+      action: 'switch',
+      driver: 'overlay2',
+      confidence: 'medium',
+    });
+    expect(recommendation.steps[0]).toMatch(/ftype=1/);
+    expect(findings.find((f) => f.id === 'storage.devicemapper-loop')?.fix).toMatch(
+      /^move to overlay2/,
+    );
+  });
+
   it('refuses text that says nothing about storage, and JSON that does not parse', () => {
     expect(storageFactsFromDockerInfo('hello\nworld')._unsafeUnwrapErr()).toMatchObject({
       kind: 'InvalidInput',

@@ -8,7 +8,7 @@ import {
   thinPoolSpace,
   udevSyncOff,
 } from './problems';
-import type { StorageFacts } from './storage-facts';
+import { statusValue, type StorageFacts } from './storage-facts';
 
 /**
  * What berth would do with this host's storage. `keep`: the driver in use has no problem;
@@ -79,6 +79,14 @@ function switchSteps(facts: StorageFacts, target: DriverAssessment): string[] {
   if (target.driver === 'aufs' && target.kernel === 'likely')
     steps.push(`apt-get install linux-image-extra-${release} aufs-tools (Ubuntu keeps aufs there)`);
   if (target.driver === 'fuse-overlayfs') steps.push('install the fuse-overlayfs program');
+  const overlayOnXfs =
+    (target.driver === 'overlay2' || target.driver === 'overlay') &&
+    statusValue(facts, 'Backing Filesystem') === 'xfs' &&
+    statusValue(facts, 'Supports d_type') === undefined;
+  if (overlayOnXfs)
+    steps.push(
+      `check that the xfs under ${facts.rootDir || '/var/lib/docker'} has d_type (xfs_info shows ftype=1); if not, recreate it with mkfs.xfs -n ftype=1`,
+    );
   if (target.driver === 'overlay2' && isContainerized(facts))
     steps.push(
       `mount a volume at ${facts.rootDir || '/var/lib/docker'}: overlay2 cannot stack on the container's own overlay root`,
@@ -223,7 +231,9 @@ export function recommend(
   if (current === 'overlay' && target?.driver === 'overlay2')
     return move('overlay already runs, and this kernel and Docker support its successor')!;
   if (isLoopLvm(facts) && target)
-    return move('devicemapper on loop files is slow and fragile, and a better driver runs here')!;
+    return move(
+      'devicemapper on loop files is slow and fragile, and a better driver can run here',
+    )!;
   if (judged.engine === 'deprecated' && target)
     return move(`${current} is ${judged.reason}; move before upgrading Docker`)!;
   if (kernelBelowEngineMinimum(facts))
