@@ -176,7 +176,11 @@ export function recommend(
           confidenceOf(target),
           `${target.driver}: ${why}; ${WHY[target.driver]} (${target.reason})`,
           because,
-          switchSteps(facts, target),
+          // A full thin pool fails pulls and saves now: free it before anything else.
+          [
+            ...fixSteps(facts).filter((step) => step.startsWith('free or add')),
+            ...switchSteps(facts, target),
+          ],
         )
       : undefined;
   const stay = isKnownDriver(current) ? current : 'vfs';
