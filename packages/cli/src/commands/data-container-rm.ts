@@ -1,5 +1,6 @@
 import { removeDataContainer } from '@berth/core';
 import type { CommandContext } from '../context';
+import { withHint } from '../failure';
 import type { Report } from '../report';
 
 export interface RemoveOptions {
@@ -15,6 +16,13 @@ export function removeCommand(context: CommandContext, name: string, options: Re
         ...(options.volumes && { volumes: true }),
         ...(options.force && { force: true }),
       }),
+    )
+    .mapErr((failure) =>
+      failure.kind === 'Conflict'
+        ? withHint(failure, `--force removes ${name} anyway (and stops it if it runs)`)
+        : failure.kind === 'InUse'
+          ? withHint(failure, `--force removes ${name} anyway (its users keep their mounts)`)
+          : failure,
     )
     .map((removed): Report => ({
       document: { ...removed },

@@ -57,12 +57,14 @@ export function registerDataContainer(program: Command, runner: Runner): void {
   group
     .command('rm')
     .summary('remove a data container')
-    .description('remove a data container (refused while running containers use its volumes)')
+    .description(
+      'remove a data container (refused when it is running, is not labelled as a berth data container, or running containers use its volumes)',
+    )
     .argument('<name>', 'the container name')
     .option('--volumes', 'remove its volumes too, and their content')
     .option(
       '--force',
-      'remove it even while running containers use its volumes (they keep their mounts)',
+      'remove it anyway: running, not made by berth as a data container, or used by running containers (they keep their mounts)',
     )
     .addHelpText(
       'after',

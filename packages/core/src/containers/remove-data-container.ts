@@ -1,6 +1,7 @@
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import {
   berthError,
+  type ConflictError,
   type DockerApiError,
   type InUseError,
   type InvalidInputError,
@@ -9,13 +10,17 @@ import {
 import { dockerCall } from '../docker/api';
 import { clientOf, type DockerConnection } from '../docker/connection';
 import { checkContainerName } from '../docker/refs';
+import { LABEL_MANAGED, LABEL_ROLE } from '../labels';
 import { inspectContainer, type ContainerFacts } from './inspect';
 import { inUse, runningVolumeUsers, volumeNames } from './volume-users';
 
 export interface RemoveDataContainerOptions {
   /** Also remove its volumes and their content. Default false. */
   readonly volumes?: boolean;
-  /** Remove it even while running containers use its volumes (they keep their mounts). */
+  /**
+   * Remove it even when it is running, is not labelled as a berth data container, or running
+   * containers use its volumes (they keep their mounts).
+   */
   readonly force?: boolean;
 }
 
@@ -27,9 +32,30 @@ export interface RemovedDataContainer {
 }
 
 export type RemoveDataContainerError =
-  InvalidInputError | NotFoundError | InUseError | DockerApiError;
+  InvalidInputError | NotFoundError | ConflictError | InUseError | DockerApiError;
 
-/** Removes a data container, refusing while a running container uses its volumes unless `force`. */
+/**
+ * Why `facts` is not a container this function may remove without `force`: one line per
+ * reason, each starting with what it is about (`labels:`, `state:`).
+ */
+function notADataContainer(facts: ContainerFacts): string[] {
+  const reasons: string[] = [];
+  const managed = facts.labels[LABEL_MANAGED];
+  const role = facts.labels[LABEL_ROLE];
+  if (managed !== 'true' || role !== 'data') {
+    reasons.push(
+      `labels: not a berth data container (${LABEL_MANAGED}=${managed ?? 'unset'}, ${LABEL_ROLE}=${role ?? 'unset'})`,
+    );
+  }
+  if (facts.running) reasons.push('state: running (a data container is never started)');
+  return reasons;
+}
+
+/**
+ * Removes a data container. Without `force` it refuses a container that is running or not
+ * labelled as berth's data container (`Conflict`, `differences` saying which), and one whose
+ * volumes running containers use (`InUse`).
+ */
 export function removeDataContainer(
   docker: DockerConnection,
   name: string,
@@ -50,6 +76,17 @@ export function removeDataContainer(
             }),
           ),
     )
+    .andThen((facts): ResultAsync<ContainerFacts, RemoveDataContainerError> => {
+      const reasons = options.force ? [] : notADataContainer(facts);
+      if (reasons.length === 0) return okAsync(facts);
+      return errAsync(
+        berthError.conflict({
+          name: facts.name,
+          differences: reasons,
+          message: `will not remove ${facts.name}: ${reasons.join('; ')}`,
+        }),
+      );
+    })
     .andThen((facts) =>
       (options.force
         ? okAsync([])

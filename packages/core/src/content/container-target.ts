@@ -17,6 +17,7 @@ import {
   prunedIn,
 } from './release-script';
 import { tarStream } from './tar-stream';
+import { targetMountCheck } from './target-mounts';
 import {
   DEFAULT_KEEP,
   isReleaseName,
@@ -109,6 +110,7 @@ export function containerTarget(
         })
       : undefined;
 
+  const mounted = targetMountCheck(docker, options.container, options.path);
   const execContainer = (): ResultAsync<string, TargetError> =>
     runner !== undefined
       ? okAsync(runner)
@@ -163,7 +165,9 @@ export function containerTarget(
         message: `${description}: ${operation}: ${describeCause(cause)}`,
         cause,
       });
-    return execContainer()
+    // Checked before the first step: a path off the container's volumes would lose the content.
+    return mounted()
+      .andThen(execContainer)
       .andThen((id) =>
         // A small input (the hot path: a few changed files) goes through the session; a large
         // one streams through an exec of its own.

@@ -97,4 +97,75 @@ describe('judgeTree', () => {
     const verdict = judge([blob('..'), blob('.git/x'), link('l'), blob('ok')], { l: '/' });
     expect(verdict.unsafe.map((u) => u.path)).toEqual(['..', '.git/x', 'l']);
   });
+
+  const dir = (path: string): TreeEntry => ({
+    path,
+    mode: '040000',
+    type: 'tree',
+    oid: 'd'.repeat(40),
+  });
+  const reasons = (verdict: ReturnType<typeof judge>) =>
+    verdict.unsafe.map((u) => [u.path, u.reason]);
+
+  it('refuses a link to . beside a directory of the same name, and the escape hidden under it', () => {
+    // On disk `d/d/d/e` is `./e` (every `d` is the link), so `e -> ../../..` climbs out of the
+    // release; read from its literal parent it looks like it stays at the root.
+    const verdict = judge(
+      [
+        link('d'),
+        dir('d'),
+        dir('d/d'),
+        dir('d/d/d'),
+        link('d/d/d/e'),
+        dir('d/d/d/e'),
+        blob('d/d/d/e/etc/cron.d/evil'),
+      ],
+      { d: '.', 'd/d/d/e': '../../..' },
+    );
+    expect(reasons(verdict)).toEqual([
+      ['d', 'duplicate-name'],
+      ['d/d', 'below-symlink'],
+      ['d/d/d', 'below-symlink'],
+      ['d/d/d/e', 'symlink-escapes'],
+      ['d/d/d/e/etc/cron.d/evil', 'below-symlink'],
+    ]);
+    expect(verdict.unsafe[3]?.detail).toBe('../../.. (from ., where d/d/d really is)');
+  });
+
+  it('resolves a link from its real directory, not its literal parent', () => {
+    // Only the links: no directory entry names `d`, and `d/e -> ..` is harmless on paper.
+    const verdict = judge([link('d'), link('d/e')], { d: '.', 'd/e': '..' });
+    expect(reasons(verdict)).toEqual([['d/e', 'symlink-escapes']]);
+  });
+
+  it('refuses a link deep under real directories that climbs out with many ../', () => {
+    const deep = Array.from({ length: 12 }, () => 'd').join('/');
+    const verdict = judge([link(`${deep}/e`)], { [`${deep}/e`]: '../'.repeat(13) });
+    expect(reasons(verdict)).toEqual([[`${deep}/e`, 'symlink-escapes']]);
+  });
+
+  it('refuses two entries with one name, whatever their kinds', () => {
+    const verdict = judge(
+      [blob('index.html'), blob('index.html'), link('x'), blob('x'), blob('ok')],
+      {
+        x: 'ok',
+      },
+    );
+    expect(verdict.unsafe).toEqual([
+      { path: 'index.html', reason: 'duplicate-name', detail: '2 entries' },
+      { path: 'x', reason: 'duplicate-name', detail: '2 entries' },
+    ]);
+  });
+
+  it('refuses an entry below a symlink, even one that stays inside', () => {
+    const verdict = judge([dir('real'), blob('real/a'), link('alias'), blob('alias/b')], {
+      alias: 'real',
+    });
+    expect(verdict.unsafe).toEqual([{ path: 'alias/b', reason: 'below-symlink', detail: 'alias' }]);
+  });
+
+  it('refuses an entry below a file', () => {
+    const verdict = judge([blob('f'), blob('f/x')]);
+    expect(verdict.unsafe).toEqual([{ path: 'f/x', reason: 'below-file', detail: 'f' }]);
+  });
 });

@@ -18,6 +18,9 @@ export type UnsafeReason =
   | 'dot-segment'
   | 'empty-segment'
   | 'git-directory'
+  | 'duplicate-name'
+  | 'below-symlink'
+  | 'below-file'
   | 'symlink-absolute'
   | 'symlink-escapes'
   | 'symlink-loop'
@@ -49,80 +52,148 @@ function pathProblem(path: string): UnsafePath | undefined {
   return undefined;
 }
 
+type Escape = { readonly reason: UnsafeReason; readonly detail: string };
+
 /**
- * Follows `linkPath`'s target through the tree's other symlinks, the way the kernel would
- * inside the release directory. Returns why it leaves the directory, or undefined when it stays.
+ * Walks `pending` from the directory `stack` (real path segments, no links in them) the way
+ * the kernel walks a path inside the release directory: every segment that names one of the
+ * tree's symlinks is replaced by that link's target, resolved from the link's real directory.
+ * Returns the real path reached, or why the walk leaves the release directory.
  */
-function escapes(
-  linkPath: string,
+function walk(
+  stack: readonly string[],
+  path: string,
   targets: ReadonlyMap<string, string>,
-): { reason: UnsafeReason; detail: string } | undefined {
-  const first = targets.get(linkPath) ?? '';
-  if (first.startsWith('/')) return { reason: 'symlink-absolute', detail: first };
-  // Resolution starts in the link's own directory.
-  const stack = linkPath.split('/').slice(0, -1);
-  let pending = first.split('/');
+  describe: string,
+): { readonly at: readonly string[] } | Escape {
+  const at = [...stack];
+  let pending = path.split('/');
   let hops = 0;
   while (pending.length > 0) {
     const segment = pending.shift() ?? '';
     if (segment === '' || segment === '.') continue;
     if (segment === '..') {
-      if (stack.length === 0) return { reason: 'symlink-escapes', detail: first };
-      stack.pop();
+      if (at.length === 0) return { reason: 'symlink-escapes', detail: describe };
+      at.pop();
       continue;
     }
-    const here = [...stack, segment].join('/');
+    const here = [...at, segment].join('/');
     const target = targets.get(here);
     if (target === undefined) {
-      stack.push(segment);
+      at.push(segment);
       continue;
     }
-    if (++hops > MAX_LINK_HOPS) return { reason: 'symlink-loop', detail: first };
+    if (++hops > MAX_LINK_HOPS) return { reason: 'symlink-loop', detail: describe };
     if (target.startsWith('/'))
-      return { reason: 'symlink-escapes', detail: `${first} (through ${here} -> ${target})` };
-    // The followed link's target is relative to its own directory, which is `stack`.
+      return { reason: 'symlink-escapes', detail: `${describe} (through ${here} -> ${target})` };
+    // The followed link's target is relative to its own (real) directory, which is `at`.
     pending = [...target.split('/'), ...pending];
+  }
+  return { at };
+}
+
+/**
+ * Where `linkPath` points once its own directory is resolved through the tree's links (a link
+ * under `d/d/` with `d -> .` really sits at the root) and its target followed from there.
+ */
+function escapes(linkPath: string, targets: ReadonlyMap<string, string>): Escape | undefined {
+  const first = targets.get(linkPath) ?? '';
+  if (first.startsWith('/')) return { reason: 'symlink-absolute', detail: first };
+  const parent = linkPath.split('/').slice(0, -1).join('/');
+  const home = walk([], parent, targets, first);
+  if (!('at' in home)) return home;
+  const real = home.at.join('/');
+  const detail =
+    real === parent ? first : `${first} (from ${real || '.'}, where ${parent} really is)`;
+  const reached = walk(home.at, first, targets, detail);
+  return 'at' in reached ? undefined : reached;
+}
+
+/** The closest ancestor of `path` that the tree makes a symlink or a file, if any. */
+function blockingAncestor(
+  path: string,
+  nonDirectories: ReadonlyMap<string, string>,
+): { readonly ancestor: string; readonly mode: string } | undefined {
+  const segments = path.split('/');
+  for (let i = segments.length - 1; i > 0; i--) {
+    const ancestor = segments.slice(0, i).join('/');
+    const mode = nonDirectories.get(ancestor);
+    if (mode !== undefined) return { ancestor, mode };
   }
   return undefined;
 }
 
+const PATH_REASONS: ReadonlySet<UnsafeReason> = new Set([
+  'absolute-path',
+  'dot-segment',
+  'empty-segment',
+  'git-directory',
+]);
+
 /**
  * Judges a whole tree. `symlinkTargets` maps each symlink's path to its target (the blob's
  * content). Pure: the same tree always gets the same verdict.
+ *
+ * Besides each entry's own name, the tree as a whole must make one unambiguous directory:
+ * two entries with one name (git's object store accepts them: `d -> .` beside a directory
+ * `d/`) and any entry below a symlink or a file are refused, since what lands on disk would
+ * depend on the order of the writes and could follow the tree's own links out of the release.
  */
 export function judgeTree(
   entries: readonly TreeEntry[],
   symlinkTargets: ReadonlyMap<string, string>,
 ): TreeVerdict {
-  const unsafe: UnsafePath[] = [];
+  const seen = new Map<string, number>();
+  const nonDirectories = new Map<string, string>();
+  for (const entry of entries) {
+    seen.set(entry.path, (seen.get(entry.path) ?? 0) + 1);
+    if (entry.mode !== '040000') nonDirectories.set(entry.path, entry.mode);
+  }
+  // One verdict per path, the most telling first: its name, where a link leads, then its place.
+  const found = new Map<string, UnsafePath>();
+  const refuse = (problem: UnsafePath) => {
+    if (!found.has(problem.path)) found.set(problem.path, problem);
+  };
   const gitlinks: { path: string; commit: string }[] = [];
   for (const entry of entries) {
     const problem = pathProblem(entry.path);
     if (problem) {
-      unsafe.push(problem);
+      refuse(problem);
       continue;
+    }
+    if (entry.mode === '120000') {
+      const escape = escapes(entry.path, symlinkTargets);
+      if (escape) refuse({ path: entry.path, ...escape });
+    }
+    const count = seen.get(entry.path) ?? 0;
+    if (count > 1) {
+      refuse({ path: entry.path, reason: 'duplicate-name', detail: `${count} entries` });
+    }
+    const blocked = blockingAncestor(entry.path, nonDirectories);
+    if (blocked) {
+      const reason = blocked.mode === '120000' ? 'below-symlink' : 'below-file';
+      refuse({ path: entry.path, reason, detail: blocked.ancestor });
     }
     switch (entry.mode) {
       case '100644':
       case '100755':
       case '100664':
       case '040000':
+      case '120000':
         break;
       case '160000':
         gitlinks.push({ path: entry.path, commit: entry.oid });
         break;
-      case '120000': {
-        const escape = escapes(entry.path, symlinkTargets);
-        if (escape) unsafe.push({ path: entry.path, ...escape });
-        break;
-      }
       default:
-        unsafe.push({ path: entry.path, reason: 'unsupported-mode', detail: entry.mode });
+        refuse({ path: entry.path, reason: 'unsupported-mode', detail: entry.mode });
     }
   }
-  // A refused directory whose own entries are named adds nothing: name the entries only.
+  const unsafe = [...found.values()];
+  // A directory refused for its name whose own entries are named adds nothing: name the entries.
   const named = unsafe.filter(
-    (u) => !unsafe.some((other) => other !== u && other.path.startsWith(`${u.path}/`)),
+    (u) =>
+      !PATH_REASONS.has(u.reason) ||
+      !unsafe.some((other) => other !== u && other.path.startsWith(`${u.path}/`)),
   );
   return { unsafe: named, gitlinks };
 }
