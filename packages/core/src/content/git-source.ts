@@ -6,6 +6,7 @@ import { defaultCacheDir } from './git-cache';
 import {
   berthError,
   type GitAuthError,
+  type GitCacheCorruptError,
   type GitFetchError,
   type GitObjectError,
   type UnknownRevisionError,
@@ -39,7 +40,7 @@ export type GitResolveError =
   InvalidInputError | GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
 
 /** Everything reading the cache (`listTree`, `readBlob`, `diffTrees`) can fail with. */
-export type GitReadError = InvalidInputError | GitObjectError;
+export type GitReadError = InvalidInputError | GitObjectError | GitCacheCorruptError;
 
 /** A git repository, fetched into a local cache on demand and read from it without a checkout. */
 export interface GitSource {
