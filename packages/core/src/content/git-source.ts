@@ -11,6 +11,8 @@ import {
   type GitObjectError,
   type UnknownRevisionError,
 } from '../errors';
+import { Bounded } from './git-bounded';
+import { afterReclone, healCache, isCacheReadFailure } from './git-heal';
 import { dirGeneration, withDirLock } from './git-lock';
 import type { GitLogger } from './git-logger';
 import { resolveLocked, type ResolveContext, type Wanted } from './git-resolve';
@@ -72,6 +74,8 @@ const REMEMBERED_TREE_OBJECTS = 4096;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
+/** Commits fetched again when the cache is discarded: a publish's new one and the one it replaces. */
+const IN_USE = 2;
 
 const invalid = (field: string, message: string) => berthError.invalidInput({ field, message });
 
@@ -191,6 +195,32 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         forget();
         return error;
       });
+    // The commits last resolved (a publish's new commit and the release it replaces), fetched
+    // again when the cache has to be discarded; and whether this resolve may still do that.
+    let inUse: string[] = [];
+    let healsLeft = 0;
+    const used = (commit: string) => {
+      inUse = [commit, ...inUse.filter((c) => c !== commit)].slice(0, IN_USE);
+      healsLeft = 1;
+      return commit;
+    };
+    /** Runs a read; when the cache is what failed, discards it, clones again and reads once more. */
+    const healing = <T>(read: () => ResultAsync<T, GitReadError>): ResultAsync<T, GitReadError> =>
+      read().orElse((error) => {
+        if (!isCacheReadFailure(error) || healsLeft === 0) return errAsync(error);
+        healsLeft -= 1;
+        return withDirLock(cacheDir, 'exclusive', () => healCache(context, inUse, error.message))
+          .orElse((failed) =>
+            errAsync<never, GitReadError>({
+              ...error,
+              message: `${error.message}; cloning the cache again failed: ${failed.message}`,
+            }),
+          )
+          .andThen(() => {
+            forget();
+            return read().mapErr(afterReclone);
+          });
+      });
 
     return {
       url,
@@ -211,12 +241,12 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
             const { whole: proved } = remembered();
             proved.set(commit, commit);
             if (asked !== undefined) proved.set(asked, commit);
-            return commit;
+            return used(commit);
           });
         if (known !== undefined && !signal?.aborted) {
           // Still whole unless someone removed packs meanwhile: one directory listing tells.
           return withDirLock(cacheDir, 'shared', () => store.packsIntact()).andThen((intact) =>
-            intact ? okAsync(known) : locked(),
+            intact ? okAsync(used(known)) : locked(),
           );
         }
         return locked();
@@ -225,8 +255,8 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         checkOid(commit, 'commit').asyncAndThen((oid) => {
           const listed = remembered().trees.get(oid);
           if (listed) return okAsync([...listed]);
-          return forgetOnFailure(
-            reading(() => listTree(url, read, oid, maxEntries, treeObjects)),
+          return healing(() =>
+            forgetOnFailure(reading(() => listTree(url, read, oid, maxEntries, treeObjects))),
           ).map((entries) => {
             remembered().trees.set(oid, entries);
             return [...entries];
@@ -234,20 +264,22 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         }),
       readBlob: (oid) =>
         checkOid(oid, 'oid').asyncAndThen((blob) =>
-          forgetOnFailure(
-            reading(() =>
-              store.read(blob).andThen((object) =>
-                object.type === 'blob'
-                  ? // A copy: the bytes may be shared with the pack reader's cache of delta bases.
-                    ok(Buffer.from(object.content))
-                  : err(
-                      berthError.gitObject({
-                        url,
-                        oid: blob,
-                        problem: 'wrong-type',
-                        message: `${blob} is a ${object.type}, not a blob`,
-                      }),
-                    ),
+          healing(() =>
+            forgetOnFailure(
+              reading(() =>
+                store.read(blob).andThen((object) =>
+                  object.type === 'blob'
+                    ? // A copy: the bytes may be shared with the pack reader's cache of delta bases.
+                      ok(Buffer.from(object.content))
+                    : err(
+                        berthError.gitObject({
+                          url,
+                          oid: blob,
+                          problem: 'wrong-type',
+                          message: `${blob} is a ${object.type}, not a blob`,
+                        }),
+                      ),
+                ),
               ),
             ),
           ),
@@ -256,29 +288,13 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         const checkedFrom = from === undefined ? ok(undefined) : checkOid(from, 'from');
         if (checkedFrom.isErr()) return errAsync(checkedFrom.error);
         return checkOid(to, 'to').asyncAndThen((toOid) =>
-          reading(() => diffTrees(url, read, checkedFrom.value, toOid, maxEntries)),
+          healing(() =>
+            forgetOnFailure(
+              reading(() => diffTrees(url, read, checkedFrom.value, toOid, maxEntries)),
+            ),
+          ),
         );
       },
     };
   });
-}
-
-/** A map that forgets its oldest entry past `limit`. */
-class Bounded<K, V> {
-  private readonly entries = new Map<K, V>();
-  constructor(private readonly limit: number) {}
-  get(key: K): V | undefined {
-    return this.entries.get(key);
-  }
-  set(key: K, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    if (this.entries.size > this.limit) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-  }
-  clear(): void {
-    this.entries.clear();
-  }
 }
