@@ -181,7 +181,10 @@ describe('compaction', () => {
       (await readdir(join(cacheDir, 'objects', 'pack'))).filter((f) => f.endsWith('.pack'));
     for (let i = 0; i < 4; i++) {
       const commit = await commitFiles(repo, { 'index.html': `v${i}\n` });
-      const resolved = await resolveLocked({ ...context, maxPacks: 2 }, { ref: 'main' });
+      const resolved = await resolveLocked(
+        { ...context, maxPacks: 2, compactFloorBytes: Infinity },
+        { ref: 'main' },
+      );
       expect(resolved._unsafeUnwrap()).toBe(commit);
     }
     expect(logger.warn).toHaveBeenCalledTimes(1);

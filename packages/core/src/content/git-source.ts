@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
-import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import type { AbortedError, InvalidInputError } from '../errors';
+import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow';
+import { describeCause, type AbortedError, type InvalidInputError } from '../errors';
 import type { GitAuthCallback } from './git-auth';
 import { defaultCacheDir } from './git-cache';
 import {
@@ -12,6 +12,7 @@ import {
   type UnknownRevisionError,
 } from '../errors';
 import { Bounded } from './git-bounded';
+import { compactCache, diskUsage } from './git-cache-compact';
 import { afterReclone, healCache, isCacheReadFailure } from './git-heal';
 import { dirGeneration, withDirLock } from './git-lock';
 import type { GitLogger } from './git-logger';
@@ -64,6 +65,12 @@ export interface GitSource {
   readBlob(oid: string): ResultAsync<Buffer, GitReadError>;
   /** The files that differ between two commits (`from` undefined: all of `to`'s files are added). */
   diffTrees(from: string | undefined, to: string): ResultAsync<TreeDiff, GitReadError>;
+  /**
+   * Bytes the cache directory takes on disk now (0 before the first fetch), for a node's status.
+   * After a fetch the cache is compacted to the objects of the last two commits resolved (the one
+   * published and the one it replaced) once its packs hold more than twice that.
+   */
+  diskUsage(): ResultAsync<number, GitFetchError>;
 }
 
 const FULL_SHA = /^[0-9a-fA-F]{40}$/;
@@ -76,6 +83,8 @@ const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
 /** Commits fetched again when the cache is discarded: a publish's new one and the one it replaces. */
 const IN_USE = 2;
+/** A cache whose packs take less than this is never compacted: it is not worth the walk. */
+const COMPACT_FLOOR_BYTES = 8 * 1024 * 1024;
 
 const invalid = (field: string, message: string) => berthError.invalidInput({ field, message });
 
@@ -162,6 +171,7 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       auth: options.auth,
       logger: options.logger,
       maxPacks: MAX_PACKS,
+      compactFloorBytes: COMPACT_FLOOR_BYTES,
     };
     // Reads take no signal, so the lock never answers them with Aborted.
     const reading = <T>(run: () => ResultAsync<T, GitReadError>) =>
@@ -235,7 +245,18 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
           withDirLock(
             cacheDir,
             'exclusive',
-            () => resolveLocked(context, wanted.value, signal),
+            () => {
+              const packs = store.packCount;
+              return resolveLocked(context, wanted.value, signal).andThen((commit) =>
+                // A fetch added a pack: the cache may now hold far more than it needs.
+                store.packCount > packs
+                  ? compactCache(context, [
+                      commit,
+                      ...inUse.filter((c) => c !== commit).slice(0, IN_USE - 1),
+                    ]).map(() => commit)
+                  : okAsync(commit),
+              );
+            },
             signal,
           ).map((commit) => {
             const { whole: proved } = remembered();
@@ -283,6 +304,15 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
               ),
             ),
           ),
+        ),
+      diskUsage: () =>
+        ResultAsync.fromPromise(diskUsage(cacheDir), (cause) =>
+          berthError.gitFetch({
+            url,
+            reason: 'cache',
+            message: `git cache ${cacheDir} cannot be measured: ${describeCause(cause)}`,
+            cause,
+          }),
         ),
       diffTrees: (from, to) => {
         const checkedFrom = from === undefined ? ok(undefined) : checkOid(from, 'from');
