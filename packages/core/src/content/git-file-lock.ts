@@ -2,7 +2,8 @@
  * A lock across processes on one cache directory: a file beside it (`<dir>.lock`) created with
  * O_EXCL and naming its holder (pid, host). Whoever creates it holds the lock; it is removed on
  * release. A holder that died without releasing (kill -9, a crash) is detected by its pid — gone,
- * or a zombie — and its lock is broken; a lock from another host is waited for, never broken.
+ * or a zombie — and its lock is broken. A lock from another host (or a container with its own
+ * hostname) cannot be checked that way: it is broken only once it is older than any fetch takes.
  * Pure Node: no `flock`, so it works wherever the cache is shared by processes of this machine.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,8 @@ interface Holder {
 
 /** A lock file still empty this long after it was created belongs to a holder that died writing it. */
 const UNWRITTEN_STALE_MS = 10_000;
+/** A holder whose pid cannot be checked is presumed dead after this long: fetches time out sooner. */
+const UNCHECKABLE_STALE_MS = 10 * 60_000;
 const FIRST_WAIT_MS = 5;
 const MAX_WAIT_MS = 100;
 
@@ -68,14 +71,14 @@ async function stale(path: string): Promise<{ stale: boolean; text: string } | u
     throw cause;
   }
   const holder = parseHolder(text);
-  if (!holder) {
-    const written = await stat(path).then(
+  const age = async () =>
+    Date.now() -
+    (await stat(path).then(
       (s) => s.mtimeMs,
       () => 0,
-    );
-    return { stale: Date.now() - written > UNWRITTEN_STALE_MS, text };
-  }
-  if (holder.host !== hostname()) return { stale: false, text };
+    ));
+  if (!holder) return { stale: (await age()) > UNWRITTEN_STALE_MS, text };
+  if (holder.host !== hostname()) return { stale: (await age()) > UNCHECKABLE_STALE_MS, text };
   return { stale: !(await alive(holder.pid)), text };
 }
 
