@@ -88,7 +88,9 @@ const COMPACT_FLOOR_BYTES = 8 * 1024 * 1024;
 
 /**
  * A git source for one repository. Nothing is read or fetched until the first call: this only
- * checks the options. Sources on the same cache directory within a process take turns.
+ * checks the options. Sources on the same cache directory take turns, within a process and
+ * across processes (see `git-lock.ts`). A read the cache cannot serve discards it and fetches the
+ * commits in use again, once per `resolve` (see `git-heal.ts`).
  */
 export function openGitSource(options: GitSourceOptions): Result<GitSource, InvalidInputError> {
   return checkOptions(options).map((parsed) => {
