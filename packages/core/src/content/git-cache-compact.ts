@@ -103,9 +103,15 @@ async function compact(
   keep: readonly string[],
 ): Promise<Compaction | undefined> {
   const packDir = join(ctx.cacheDir, 'objects', 'pack');
+  // One stat per pack decides whether the indexes are worth reading at all.
+  const sizes = await Promise.all(
+    (await listOrEmpty(packDir))
+      .filter((f) => f.endsWith('.pack'))
+      .map((f) => stat(join(packDir, f)).then((s) => s.size)),
+  );
+  if (sizes.reduce((sum, size) => sum + size, 0) < ctx.compactFloorBytes) return undefined;
   const packs = await storedPacks(packDir);
   const bytesBefore = packs.reduce((sum, p) => sum + p.bytes, 0);
-  if (bytesBefore < ctx.compactFloorBytes) return undefined;
   const live = await liveObjects(ctx, keep);
   const needed = live.reduce(
     (sum, oid) => sum + (packs.find((p) => p.sizes.has(oid))?.sizes.get(oid) ?? 0),
