@@ -76,6 +76,8 @@ describe('berth errors', () => {
           return String(e.timeoutMs);
         case 'Aborted':
           return e.operation;
+        case 'GitCacheCorrupt':
+          return e.problem;
         default: {
           const never: never = e;
           return never;

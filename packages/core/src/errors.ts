@@ -200,8 +200,24 @@ export interface GitObjectError extends ErrorBase<'GitObject'> {
   readonly problem: 'missing' | 'corrupt' | 'wrong-type' | 'too-large';
 }
 
+/**
+ * The local git cache cannot be read: a cycle of deltas, a delta whose base is gone, an object
+ * or pack that fails its checksum, a truncated or malformed pack. Nothing on the server is wrong:
+ * the cache is discarded and cloned again once; this is reported when that did not help.
+ */
+export interface GitCacheCorruptError extends ErrorBase<'GitCacheCorrupt'> {
+  readonly url: string;
+  readonly cacheDir: string;
+  /** The object whose read failed. */
+  readonly oid: string;
+  readonly problem: 'delta-cycle' | 'missing-base' | 'checksum' | 'malformed';
+  /** True when the cache had already been discarded and cloned again for this read. */
+  readonly recloned: boolean;
+}
+
 /** Any of the git source's error kinds. */
-export type GitError = GitAuthError | GitFetchError | UnknownRevisionError | GitObjectError;
+export type GitError =
+  GitAuthError | GitFetchError | UnknownRevisionError | GitObjectError | GitCacheCorruptError;
 
 /**
  * The watched key holds something that is neither a full commit SHA, nor a ref, nor the JSON
@@ -248,6 +264,7 @@ export type BerthError =
   | GitFetchError
   | UnknownRevisionError
   | GitObjectError
+  | GitCacheCorruptError
   | TargetStateChangedError
   | TargetIoError
   | UnsafeTreeError
@@ -301,6 +318,7 @@ const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
   'Etcd',
   'Timeout',
   'Aborted',
+  'GitCacheCorrupt',
 ]);
 
 /** True for any berth error object, whichever copy of the package made it. */
@@ -352,6 +370,7 @@ export const berthError = {
   etcd: make('Etcd'),
   timeout: make('Timeout'),
   aborted: make('Aborted'),
+  gitCacheCorrupt: make('GitCacheCorrupt'),
 } as const;
 
 /** A one-line description of any thrown value, for `message` fields. */

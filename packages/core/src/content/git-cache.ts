@@ -3,7 +3,7 @@
  * so berth only ever wipes a directory it made itself.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
@@ -72,8 +72,17 @@ function create(url: string, dir: string): ResultAsync<void, GitFetchError> {
  */
 export function resetCache(url: string, dir: string): ResultAsync<void, GitFetchError> {
   bumpDirGeneration(dir);
-  return ResultAsync.fromPromise(rm(dir, { recursive: true, force: true }), (cause) =>
-    failure(url, dir, 'cannot remove it', cause),
+  // Moved aside first: a reader in another process keeps the packs it has open, and no one
+  // sees a half-removed directory.
+  const aside = `${dir}.discarded-${process.pid}-${Date.now()}`;
+  return ResultAsync.fromPromise(
+    rename(dir, aside).then(
+      () => rm(aside, { recursive: true, force: true }),
+      (cause: unknown) => {
+        if ((cause as { code?: unknown }).code !== 'ENOENT') throw cause;
+      },
+    ),
+    (cause) => failure(url, dir, 'cannot remove it', cause),
   ).andThen(() => create(url, dir));
 }
 

@@ -1,5 +1,7 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ResultAsync, okAsync } from 'neverthrow';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { withDirLock } from './git-lock';
 
 /** A step that waits until `release` is called, recording when it ran. */
@@ -21,7 +23,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('withDirLock', () => {
   it('lets readers share and keeps a writer alone, in arrival order', async () => {
-    const dir = `/lock-test/${Math.random()}`;
+    const dir = join(tmpdir(), `berth-lock-test-${Math.random()}`);
     const log: string[] = [];
     const r1 = gate(log, 'r1');
     const w = gate(log, 'w');
@@ -33,8 +35,8 @@ describe('withDirLock', () => {
     expect(log).toEqual(['r1:start']);
     r1.open();
     expect((await first)._unsafeUnwrap()).toBe('r1');
-    await settle();
-    expect(log).toEqual(['r1:start', 'r1:end', 'w:start']);
+    // The writer also takes the directory's lock file before it runs.
+    await vi.waitFor(() => expect(log).toEqual(['r1:start', 'r1:end', 'w:start']));
     w.open();
     r2.open();
     expect((await writer)._unsafeUnwrap()).toBe('w');
@@ -43,7 +45,7 @@ describe('withDirLock', () => {
   });
 
   it('answers Aborted to a waiter whose signal fires, and never runs it', async () => {
-    const dir = `/lock-test/${Math.random()}`;
+    const dir = join(tmpdir(), `berth-lock-test-${Math.random()}`);
     const log: string[] = [];
     const holder = gate(log, 'holder');
     const held = withDirLock(dir, 'exclusive', holder.run);

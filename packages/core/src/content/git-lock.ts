@@ -1,11 +1,14 @@
-import { ResultAsync, errAsync } from 'neverthrow';
+import { ResultAsync, err, errAsync } from 'neverthrow';
 import { berthError, type AbortedError } from '../errors';
+import { acquireFileLock } from './git-file-lock';
 
 /**
  * One reader-writer lock per cache directory, shared by every `GitSource` in the process that
  * uses that directory. This registry is module state on purpose: the directory it guards is
  * process-wide too, and two sources opened on one URL must not fetch into it at once.
- * Reads (tree listings, blobs) share it; a fetch or a wipe holds it alone.
+ * Reads (tree listings, blobs) share it; a fetch or a wipe holds it alone — and also holds the
+ * directory's lock file (see `git-file-lock.ts`), so other processes on the same cache (another
+ * watcher, `berth publish`) take turns with it.
  */
 interface DirLock {
   readers: number;
@@ -104,7 +107,23 @@ export function withDirLock<T, E>(
       }
       const lock = lockOf(dir);
       return new ResultAsync<T, E | AbortedError>(
-        (async () => run())().finally(() => release(lock, exclusive)),
+        (async () => {
+          // A lock file that cannot be made (an unwritable parent) leaves the cache to fail on
+          // its own, with its own error: the fetch cannot write there either.
+          const unlock = exclusive
+            ? await acquireFileLock(dir, signal).catch(() => () => Promise.resolve())
+            : undefined;
+          if (exclusive && unlock === undefined) {
+            return err(
+              berthError.aborted({ operation, message: `aborted while waiting for ${operation}` }),
+            );
+          }
+          try {
+            return await run();
+          } finally {
+            await unlock?.();
+          }
+        })().finally(() => release(lock, exclusive)),
       );
     },
   );

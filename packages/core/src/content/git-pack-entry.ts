@@ -56,9 +56,23 @@ const SMALL_OBJECT = 64 * 1024;
 const DEFLATE_SLACK = 1024;
 const CHUNK = 256 * 1024;
 
-/** A corrupt pack: the object store reports it as a corrupt object, never as a crash. */
-export function corruption(message: string, cause?: unknown): Error {
-  return new Error(message, cause === undefined ? undefined : { cause });
+/** What is wrong with a corrupt cache, as far as the reader can tell. */
+export type CorruptionProblem = 'delta-cycle' | 'missing-base' | 'checksum' | 'malformed';
+
+/** A corrupt pack: the object store reports it as a corrupt cache, never as a crash. */
+export function corruption(
+  message: string,
+  cause?: unknown,
+  problem: CorruptionProblem = 'malformed',
+): Error & { readonly corruption: CorruptionProblem } {
+  const error = new Error(message, cause === undefined ? undefined : { cause });
+  return Object.assign(error, { corruption: problem });
+}
+
+/** The problem a reader's error names, when it is a corruption. */
+export function corruptionOf(cause: unknown): CorruptionProblem | undefined {
+  const problem = (cause as { corruption?: unknown } | null)?.corruption;
+  return typeof problem === 'string' ? (problem as CorruptionProblem) : undefined;
 }
 
 /** The header of the entry starting at `offset`, read from `bytes` (which start there too). */

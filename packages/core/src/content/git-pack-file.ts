@@ -43,7 +43,11 @@ async function openPack(
         ? Buffer.alloc(0)
         : await readFully(handle, size - CHECKSUM_BYTES, CHECKSUM_BYTES);
     if (!checksum.equals(index.packChecksum)) {
-      throw corruption(`${path} does not end with the checksum its index names`);
+      throw corruption(
+        `${path} does not end with the checksum its index names`,
+        undefined,
+        'checksum',
+      );
     }
     return {
       handle,

@@ -114,6 +114,15 @@ export class PackIndex {
     return out;
   }
 
+  /** Every object with where it starts in the pack, in the index's (sorted) order. */
+  entries(): { oid: Buffer; offset: number }[] {
+    const out: { oid: Buffer; offset: number }[] = [];
+    for (let i = 0; i < this.layout.count; i++) {
+      out.push({ oid: this.nameAt(i), offset: this.offsetAt(i) as number });
+    }
+    return out;
+  }
+
   private nameAt(i: number): Buffer {
     const at = this.layout.names + i * this.layout.stride;
     return this.bytes.subarray(at, at + OID_BYTES);

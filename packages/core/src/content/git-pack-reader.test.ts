@@ -291,7 +291,7 @@ describe('ObjectReader on damaged packs', () => {
   const largest = (objects: PackedObject[]) =>
     objects.reduce((a, b) => (b.sizeInPack > a.sizeInPack ? b : a));
 
-  it('reports a flipped byte in a blob and in a delta as GitObject corrupt, and reads the rest', async () => {
+  it('reports a flipped byte in a blob and in a delta as GitCacheCorrupt, and reads the rest', async () => {
     let whole: PackedObject | undefined;
     let delta: PackedObject | undefined;
     const { store, packed } = await damaged(async (path, objects) => {
@@ -302,8 +302,8 @@ describe('ObjectReader on damaged packs', () => {
     });
     for (const oid of [whole?.oid, delta?.oid]) {
       expect((await store.read(oid as string))._unsafeUnwrapErr()).toMatchObject({
-        kind: 'GitObject',
-        problem: 'corrupt',
+        kind: 'GitCacheCorrupt',
+        problem: expect.stringMatching(/^(malformed|checksum)$/),
         oid,
       });
     }
@@ -311,14 +311,15 @@ describe('ObjectReader on damaged packs', () => {
     for (const commit of commits) expect((await store.read(commit.oid)).isOk()).toBe(true);
   });
 
-  it('reports a truncated pack as corrupt, not as missing', async () => {
+  it('reports a truncated pack as a corrupt cache, not as missing', async () => {
     const { store, packed } = await damaged(async (path) => {
       const file = await open(path, 'r+');
       await file.truncate(64);
       await file.close();
     });
     expect((await store.read(packed[0]?.oid as string))._unsafeUnwrapErr()).toMatchObject({
-      problem: 'corrupt',
+      kind: 'GitCacheCorrupt',
+      problem: 'checksum',
       message: expect.stringMatching(/checksum/),
     });
   });

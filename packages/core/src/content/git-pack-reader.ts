@@ -38,7 +38,7 @@ function verify(oid: string, object: RawObject): void {
     .update(`${object.type} ${object.content.length}\0`)
     .update(object.content)
     .digest('hex');
-  if (actual !== oid) throw corruption(`object ${oid} hashes to ${actual}`);
+  if (actual !== oid) throw corruption(`object ${oid} hashes to ${actual}`, undefined, 'checksum');
 }
 
 export class ObjectReader {
@@ -62,7 +62,7 @@ export class ObjectReader {
    */
   async read(oid: string): Promise<RawObject | undefined> {
     if (!OID.test(oid)) throw corruption(`"${oid}" is not a full lower-case object name`);
-    const object = await this.find(oid, 0);
+    const object = await this.find(oid, 0, new Set());
     if (object) verify(oid, object);
     return object;
   }
@@ -86,12 +86,17 @@ export class ObjectReader {
     return this.bases.size;
   }
 
-  private async find(oid: string, depth: number): Promise<RawObject | undefined> {
+  /** `chain`: the entries this read is resolving, to tell a cycle of deltas from a long chain. */
+  private async find(
+    oid: string,
+    depth: number,
+    chain: Set<string>,
+  ): Promise<RawObject | undefined> {
     const name = Buffer.from(oid, 'hex');
     const first = this.packs.locate(name);
     if (first) {
       try {
-        return await this.packed(first, depth);
+        return await this.packed(first, depth, chain);
       } catch (cause) {
         // Its pack was deleted since the last look at the directory: look again below.
         if (!isNotFound(cause)) throw cause;
@@ -103,16 +108,28 @@ export class ObjectReader {
     // Not where the last look put it: a fetch may have added a pack, or replaced one.
     await this.packs.refresh();
     const again = this.packs.locate(name);
-    if (again) return this.packed(again, depth);
+    if (again) return this.packed(again, depth, chain);
     return first ? this.loose(oid) : undefined;
   }
 
   /** The object at a pack offset; read as a delta's base (`depth` > 0), it is kept for the next. */
-  private async packed(location: PackedLocation, depth: number): Promise<RawObject> {
+  private async packed(
+    location: PackedLocation,
+    depth: number,
+    chain: Set<string>,
+  ): Promise<RawObject> {
     const { pack, offset } = location;
     const key = `${pack.name}:${offset}`;
     const cached = this.bases.get(key);
     if (cached) return cached;
+    if (chain.has(key)) {
+      throw corruption(
+        `${pack.path}: the deltas form a cycle at ${offset} (a delta is its own base)`,
+        undefined,
+        'delta-cycle',
+      );
+    }
+    chain.add(key);
     const object = await pack.use(async (bytes): Promise<RawObject> => {
       const { header, first } = await readEntryHeader(bytes, offset);
       if (header.kind === 'whole') {
@@ -124,12 +141,24 @@ export class ObjectReader {
           `${pack.path}: the delta chain at ${offset} is longer than ${this.maxDeltaChain}`,
         );
       }
-      const base =
+      // A REF_DELTA's base is looked for in its own pack first, as git does: a pack berth
+      // stored holds every base it needs (see git-pack-thin.ts), so its reads never leave it.
+      const local =
         header.kind === 'ofs-delta'
-          ? await this.packed({ pack, offset: header.baseAt }, depth + 1)
-          : await this.find(header.baseOid, depth + 1);
+          ? header.baseAt
+          : pack.index.offsetOf(Buffer.from(header.baseOid, 'hex'));
+      const base =
+        local !== undefined
+          ? await this.packed({ pack, offset: local }, depth + 1, chain)
+          : header.kind === 'ref-delta'
+            ? await this.find(header.baseOid, depth + 1, chain)
+            : undefined;
       if (!base) {
-        throw corruption(`${pack.path}: the delta at ${offset} has no base in the store`);
+        throw corruption(
+          `${pack.path}: the delta at ${offset} has no base in the store`,
+          undefined,
+          'missing-base',
+        );
       }
       // Read after the base, so a long chain holds one delta at a time.
       const delta = await inflateEntry(bytes, header.dataAt, header.size);

@@ -120,6 +120,24 @@ async function emptyRepo() {
   return { gitDir, reader: new ObjectReader(gitDir, packs) };
 }
 
+/** A delta that keeps the first `length` bytes of `base` (under 64 KiB). */
+function truncating(base: Buffer, length: number): Buffer {
+  const size = (n: number) => {
+    const out: number[] = [];
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+    return [...out, n];
+  };
+  return Buffer.from([
+    ...size(base.length),
+    ...size(length),
+    0x80 | 0x10 | 0x20,
+    length & 0xff,
+    (length >> 8) & 0xff,
+  ]);
+}
+
+const suffix = () => Buffer.from('appended\n');
+
 const text = (words: string) => Buffer.from(`${words} ${randomBytes(8).toString('hex')}\n`);
 
 describe('REF_DELTA bases', () => {
@@ -162,19 +180,19 @@ describe('REF_DELTA bases', () => {
 });
 
 describe('entries that cannot be trusted', () => {
-  it('reports an object that does not hash to its name as GitObject corrupt', async () => {
+  it('reports an object that does not hash to its name as a corrupt cache', async () => {
     const { gitDir } = await emptyRepo();
     const oid = blobOid(Buffer.from('hello\n'));
     await writePack(gitDir, [{ oid, bytes: wholeBlob(Buffer.from('hellp\n')) }]);
     const store = new ObjectStore('http://127.0.0.1/handmade.git', gitDir);
     expect((await store.read(oid))._unsafeUnwrapErr()).toMatchObject({
-      kind: 'GitObject',
-      problem: 'corrupt',
+      kind: 'GitCacheCorrupt',
+      problem: 'checksum',
       message: expect.stringMatching(/hashes to/),
     });
   });
 
-  it('refuses a cycle of REF_DELTAs instead of following it for ever', async () => {
+  it('reports a cycle of REF_DELTAs in one pack as a delta cycle, at once', async () => {
     const { gitDir, reader } = await emptyRepo();
     const [a, b] = [randomBytes(20).toString('hex'), randomBytes(20).toString('hex')];
     const delta = appending(Buffer.from('x'), Buffer.from('y'));
@@ -182,7 +200,49 @@ describe('entries that cannot be trusted', () => {
       { oid: a, bytes: refDelta(b, delta) },
       { oid: b, bytes: refDelta(a, delta) },
     ]);
-    await expect(reader.read(a)).rejects.toThrow(/delta chain .* longer than 4095/);
+    await expect(reader.read(a)).rejects.toThrow(/deltas form a cycle/);
+  });
+
+  it('reports two packs whose deltas name each other as GitCacheCorrupt delta-cycle', async () => {
+    const { gitDir } = await emptyRepo();
+    const old = text('old');
+    const edited = Buffer.concat([old, suffix()]);
+    // What a shallow cache held after publishing A, B (an edit) and the revert of B, stored thin:
+    // B's pack has the edit as a delta on the old file, the revert's the old file as one on the edit.
+    await writePack(gitDir, [
+      { oid: blobOid(edited), bytes: refDelta(blobOid(old), appending(old, suffix())) },
+    ]);
+    await writePack(gitDir, [
+      { oid: blobOid(old), bytes: refDelta(blobOid(edited), truncating(edited, old.length)) },
+    ]);
+    const store = new ObjectStore('http://127.0.0.1/handmade.git', gitDir);
+    for (const oid of [blobOid(old), blobOid(edited)]) {
+      expect((await store.read(oid))._unsafeUnwrapErr()).toMatchObject({
+        kind: 'GitCacheCorrupt',
+        problem: 'delta-cycle',
+        oid,
+      });
+    }
+  });
+
+  it('reads a REF_DELTA base from its own pack before any other', async () => {
+    const { gitDir, reader } = await emptyRepo();
+    const old = text('own pack first');
+    const edited = Buffer.concat([old, suffix()]);
+    // A stored (completed) pack: the edit as a delta on the old file, and the old file whole.
+    await writePack(gitDir, [
+      { oid: blobOid(edited), bytes: refDelta(blobOid(old), appending(old, suffix())) },
+      { oid: blobOid(old), bytes: wholeBlob(old) },
+    ]);
+    // Another one with the old file as a delta on the edit: following it would loop.
+    await writePack(gitDir, [
+      { oid: blobOid(old), bytes: refDelta(blobOid(edited), truncating(edited, old.length)) },
+      { oid: blobOid(edited), bytes: wholeBlob(edited) },
+    ]);
+    for (const content of [old, edited]) {
+      const read = await reader.read(blobOid(content));
+      expect(Buffer.from(read?.content ?? []).equals(content)).toBe(true);
+    }
   });
 
   it('reports a REF_DELTA whose base is nowhere in the store as corrupt', async () => {

@@ -33,6 +33,8 @@ export interface ResolveContext {
   readonly logger: GitLogger | undefined;
   /** Past this many packs the cache is started again, so lookups do not slow down for ever. */
   readonly maxPacks: number;
+  /** Packs smaller than this in all are never compacted (see `git-cache-compact.ts`). */
+  readonly compactFloorBytes: number;
 }
 
 /** What resolving can fail with, once the revision is known to be well formed. */

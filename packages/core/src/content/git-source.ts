@@ -1,21 +1,26 @@
 import { resolve as resolvePath } from 'node:path';
-import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import type { AbortedError, InvalidInputError } from '../errors';
+import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow';
+import { describeCause, type AbortedError, type InvalidInputError } from '../errors';
 import type { GitAuthCallback } from './git-auth';
 import { defaultCacheDir } from './git-cache';
 import {
   berthError,
   type GitAuthError,
+  type GitCacheCorruptError,
   type GitFetchError,
   type GitObjectError,
   type UnknownRevisionError,
 } from '../errors';
+import { Bounded } from './git-bounded';
+import { compactCache, diskUsage } from './git-cache-compact';
+import { afterReclone, healCache, isCacheReadFailure } from './git-heal';
 import { dirGeneration, withDirLock } from './git-lock';
 import type { GitLogger } from './git-logger';
-import { resolveLocked, type ResolveContext, type Wanted } from './git-resolve';
+import { resolveLocked, type ResolveContext } from './git-resolve';
 import { ObjectStore } from './git-store';
 import { diffTrees, listTree, type TreeDiff, type TreeEntry } from './git-tree';
 import type { RawTreeEntry } from './git-objects';
+import { checkOid, checkOptions, checkRevision } from './git-source-options';
 
 /** Options of {@link openGitSource}; only `url` is required. */
 export interface GitSourceOptions {
@@ -39,7 +44,7 @@ export type GitResolveError =
   InvalidInputError | GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
 
 /** Everything reading the cache (`listTree`, `readBlob`, `diffTrees`) can fail with. */
-export type GitReadError = InvalidInputError | GitObjectError;
+export type GitReadError = InvalidInputError | GitObjectError | GitCacheCorruptError;
 
 /** A git repository, fetched into a local cache on demand and read from it without a checkout. */
 export interface GitSource {
@@ -61,9 +66,14 @@ export interface GitSource {
   readBlob(oid: string): ResultAsync<Buffer, GitReadError>;
   /** The files that differ between two commits (`from` undefined: all of `to`'s files are added). */
   diffTrees(from: string | undefined, to: string): ResultAsync<TreeDiff, GitReadError>;
+  /**
+   * Bytes the cache directory takes on disk now (0 before the first fetch), for a node's status.
+   * After a fetch the cache is compacted to the objects of the last two commits resolved (the one
+   * published and the one it replaced) once its packs hold more than twice that.
+   */
+  diskUsage(): ResultAsync<number, GitFetchError>;
 }
 
-const FULL_SHA = /^[0-9a-fA-F]{40}$/;
 /** Commits remembered as whole in the cache, and trees remembered as listed (both immutable). */
 const REMEMBERED_COMMITS = 64;
 const REMEMBERED_TREES = 4;
@@ -71,75 +81,16 @@ const REMEMBERED_TREE_OBJECTS = 4096;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
-
-const invalid = (field: string, message: string) => berthError.invalidInput({ field, message });
-
-/** git's ref-name rules (`git check-ref-format`), enough to keep nonsense off the wire. */
-function checkRevision(revision: unknown): Result<Wanted, InvalidInputError> {
-  if (typeof revision !== 'string' || revision.length === 0) {
-    return err(invalid('revision', 'a revision must be a non-empty string'));
-  }
-  if (FULL_SHA.test(revision)) return ok({ sha: revision.toLowerCase() });
-  const bad =
-    // eslint-disable-next-line no-control-regex
-    /[\x00-\x20\x7f~^:?*[\\]/.test(revision) ||
-    revision.includes('..') ||
-    revision.includes('@{') ||
-    revision.includes('//') ||
-    /^[-/.]|[/.]$|\.lock$|\/\./.test(revision);
-  return bad
-    ? err(invalid('revision', `"${revision}" is neither a full commit SHA nor a valid ref name`))
-    : ok({ ref: revision });
-}
-
-function checkOid(oid: unknown, field: string): Result<string, InvalidInputError> {
-  return typeof oid === 'string' && FULL_SHA.test(oid)
-    ? ok(oid.toLowerCase())
-    : err(invalid(field, `${field} must be a full 40-hex object id`));
-}
-
-function checkOptions(options: GitSourceOptions): Result<URL, InvalidInputError> {
-  if (typeof options !== 'object' || options === null) {
-    return err(invalid('options', 'options must be an object'));
-  }
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    return err(invalid('url', `"${String(options.url)}" is not a URL`));
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return err(
-      invalid('url', `${url.protocol} is not supported: isomorphic-git fetches over http(s) only`),
-    );
-  }
-  if (url.username || url.password) {
-    return err(invalid('url', 'put credentials in the auth callback, not in the URL'));
-  }
-  if (url.search || url.hash)
-    return err(invalid('url', 'a repository URL has no query or fragment'));
-  const { depth, timeoutMs, maxTreeEntries, cacheDir, auth } = options;
-  if (depth !== undefined && !(depth === Infinity || (Number.isInteger(depth) && depth >= 1))) {
-    return err(invalid('depth', 'depth must be a positive integer or Infinity'));
-  }
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    return err(invalid('timeoutMs', 'timeoutMs must be a positive number'));
-  }
-  if (maxTreeEntries !== undefined && !(Number.isInteger(maxTreeEntries) && maxTreeEntries > 0)) {
-    return err(invalid('maxTreeEntries', 'maxTreeEntries must be a positive integer'));
-  }
-  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
-    return err(invalid('cacheDir', 'cacheDir must be a non-empty path'));
-  }
-  if (auth !== undefined && typeof auth !== 'function') {
-    return err(invalid('auth', 'auth must be a function returning credentials'));
-  }
-  return ok(url);
-}
+/** Commits fetched again when the cache is discarded: a publish's new one and the one it replaces. */
+const IN_USE = 2;
+/** A cache whose packs take less than this is never compacted: it is not worth the walk. */
+const COMPACT_FLOOR_BYTES = 8 * 1024 * 1024;
 
 /**
  * A git source for one repository. Nothing is read or fetched until the first call: this only
- * checks the options. Sources on the same cache directory within a process take turns.
+ * checks the options. Sources on the same cache directory take turns, within a process and
+ * across processes (see `git-lock.ts`). A read the cache cannot serve discards it and fetches the
+ * commits in use again, once per `resolve` (see `git-heal.ts`).
  */
 export function openGitSource(options: GitSourceOptions): Result<GitSource, InvalidInputError> {
   return checkOptions(options).map((parsed) => {
@@ -157,6 +108,7 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       auth: options.auth,
       logger: options.logger,
       maxPacks: MAX_PACKS,
+      compactFloorBytes: COMPACT_FLOOR_BYTES,
     };
     // Reads take no signal, so the lock never answers them with Aborted.
     const reading = <T>(run: () => ResultAsync<T, GitReadError>) =>
@@ -190,6 +142,32 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         forget();
         return error;
       });
+    // The commits last resolved (a publish's new commit and the release it replaces), fetched
+    // again when the cache has to be discarded; and whether this resolve may still do that.
+    let inUse: string[] = [];
+    let healsLeft = 0;
+    const used = (commit: string) => {
+      inUse = [commit, ...inUse.filter((c) => c !== commit)].slice(0, IN_USE);
+      healsLeft = 1;
+      return commit;
+    };
+    /** Runs a read; when the cache is what failed, discards it, clones again and reads once more. */
+    const healing = <T>(read: () => ResultAsync<T, GitReadError>): ResultAsync<T, GitReadError> =>
+      read().orElse((error) => {
+        if (!isCacheReadFailure(error) || healsLeft === 0) return errAsync(error);
+        healsLeft -= 1;
+        return withDirLock(cacheDir, 'exclusive', () => healCache(context, inUse, error.message))
+          .orElse((failed) =>
+            errAsync<never, GitReadError>({
+              ...error,
+              message: `${error.message}; cloning the cache again failed: ${failed.message}`,
+            }),
+          )
+          .andThen(() => {
+            forget();
+            return read().mapErr(afterReclone);
+          });
+      });
 
     return {
       url,
@@ -204,18 +182,29 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
           withDirLock(
             cacheDir,
             'exclusive',
-            () => resolveLocked(context, wanted.value, signal),
+            () => {
+              const packs = store.packCount;
+              return resolveLocked(context, wanted.value, signal).andThen((commit) =>
+                // A fetch added a pack: the cache may now hold far more than it needs.
+                store.packCount > packs
+                  ? compactCache(context, [
+                      commit,
+                      ...inUse.filter((c) => c !== commit).slice(0, IN_USE - 1),
+                    ]).map(() => commit)
+                  : okAsync(commit),
+              );
+            },
             signal,
           ).map((commit) => {
             const { whole: proved } = remembered();
             proved.set(commit, commit);
             if (asked !== undefined) proved.set(asked, commit);
-            return commit;
+            return used(commit);
           });
         if (known !== undefined && !signal?.aborted) {
           // Still whole unless someone removed packs meanwhile: one directory listing tells.
           return withDirLock(cacheDir, 'shared', () => store.packsIntact()).andThen((intact) =>
-            intact ? okAsync(known) : locked(),
+            intact ? okAsync(used(known)) : locked(),
           );
         }
         return locked();
@@ -224,8 +213,8 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         checkOid(commit, 'commit').asyncAndThen((oid) => {
           const listed = remembered().trees.get(oid);
           if (listed) return okAsync([...listed]);
-          return forgetOnFailure(
-            reading(() => listTree(url, read, oid, maxEntries, treeObjects)),
+          return healing(() =>
+            forgetOnFailure(reading(() => listTree(url, read, oid, maxEntries, treeObjects))),
           ).map((entries) => {
             remembered().trees.set(oid, entries);
             return [...entries];
@@ -233,51 +222,46 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
         }),
       readBlob: (oid) =>
         checkOid(oid, 'oid').asyncAndThen((blob) =>
-          forgetOnFailure(
-            reading(() =>
-              store.read(blob).andThen((object) =>
-                object.type === 'blob'
-                  ? // A copy: the bytes may be shared with the pack reader's cache of delta bases.
-                    ok(Buffer.from(object.content))
-                  : err(
-                      berthError.gitObject({
-                        url,
-                        oid: blob,
-                        problem: 'wrong-type',
-                        message: `${blob} is a ${object.type}, not a blob`,
-                      }),
-                    ),
+          healing(() =>
+            forgetOnFailure(
+              reading(() =>
+                store.read(blob).andThen((object) =>
+                  object.type === 'blob'
+                    ? // A copy: the bytes may be shared with the pack reader's cache of delta bases.
+                      ok(Buffer.from(object.content))
+                    : err(
+                        berthError.gitObject({
+                          url,
+                          oid: blob,
+                          problem: 'wrong-type',
+                          message: `${blob} is a ${object.type}, not a blob`,
+                        }),
+                      ),
+                ),
               ),
             ),
           ),
+        ),
+      diskUsage: () =>
+        ResultAsync.fromPromise(diskUsage(cacheDir), (cause) =>
+          berthError.gitFetch({
+            url,
+            reason: 'cache',
+            message: `git cache ${cacheDir} cannot be measured: ${describeCause(cause)}`,
+            cause,
+          }),
         ),
       diffTrees: (from, to) => {
         const checkedFrom = from === undefined ? ok(undefined) : checkOid(from, 'from');
         if (checkedFrom.isErr()) return errAsync(checkedFrom.error);
         return checkOid(to, 'to').asyncAndThen((toOid) =>
-          reading(() => diffTrees(url, read, checkedFrom.value, toOid, maxEntries)),
+          healing(() =>
+            forgetOnFailure(
+              reading(() => diffTrees(url, read, checkedFrom.value, toOid, maxEntries)),
+            ),
+          ),
         );
       },
     };
   });
-}
-
-/** A map that forgets its oldest entry past `limit`. */
-class Bounded<K, V> {
-  private readonly entries = new Map<K, V>();
-  constructor(private readonly limit: number) {}
-  get(key: K): V | undefined {
-    return this.entries.get(key);
-  }
-  set(key: K, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    if (this.entries.size > this.limit) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-  }
-  clear(): void {
-    this.entries.clear();
-  }
 }

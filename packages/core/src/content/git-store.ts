@@ -3,7 +3,13 @@ import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow
 import { describeCause } from '../errors';
 import type { RawObject } from './git-client';
 import type { ObjectLookup } from './git-fetch-fs';
-import { berthError, type GitFetchError, type GitObjectError } from '../errors';
+import {
+  berthError,
+  type GitCacheCorruptError,
+  type GitFetchError,
+  type GitObjectError,
+} from '../errors';
+import { corruptionOf } from './git-pack-entry';
 import { dirGeneration } from './git-lock';
 import { parseCommit, parseTag, parseTree } from './git-objects';
 import { ObjectReader } from './git-pack-reader';
@@ -94,18 +100,28 @@ export class ObjectStore {
       .orElse(() => okAsync(false));
   }
 
-  /** The object, checked against its name: `missing` when absent, `corrupt` when unreadable. */
-  read(oid: string): ResultAsync<RawObject, GitObjectError> {
-    const { url } = this;
-    return ResultAsync.fromPromise(this.views.reader.read(oid), (cause) =>
-      berthError.gitObject({
-        url,
-        oid,
-        problem: 'corrupt',
-        message: `object ${oid} of ${url} is unreadable: ${describeCause(cause)}`,
-        cause,
-      }),
-    ).andThen((object) =>
+  /**
+   * The object, checked against its name: `missing` when absent, `GitCacheCorrupt` when the cache
+   * cannot produce it (a cycle of deltas, a lost base, a checksum that fails, a malformed pack),
+   * `corrupt` for any other failure to read it.
+   */
+  read(oid: string): ResultAsync<RawObject, GitObjectError | GitCacheCorruptError> {
+    const { url, gitdir } = this;
+    return ResultAsync.fromPromise(this.views.reader.read(oid), (cause) => {
+      const problem = corruptionOf(cause);
+      const message = `object ${oid} of ${url} is unreadable: ${describeCause(cause)}`;
+      return problem
+        ? berthError.gitCacheCorrupt({
+            url,
+            cacheDir: gitdir,
+            oid,
+            problem,
+            recloned: false,
+            message: `git cache ${gitdir} is corrupt: ${message}`,
+            cause,
+          })
+        : berthError.gitObject({ url, oid, problem: 'corrupt', message, cause });
+    }).andThen((object) =>
       object
         ? okAsync(object)
         : errAsync(
@@ -120,9 +136,9 @@ export class ObjectStore {
   }
 
   /** Follows annotated tags down to the commit they name. */
-  peelToCommit(oid: string): ResultAsync<string, GitObjectError> {
+  peelToCommit(oid: string): ResultAsync<string, GitObjectError | GitCacheCorruptError> {
     return new ResultAsync(
-      (async (): Promise<Result<string, GitObjectError>> => {
+      (async (): Promise<Result<string, GitObjectError | GitCacheCorruptError>> => {
         let current = oid;
         for (let hops = 0; hops <= MAX_TAG_CHAIN; hops++) {
           const object = await this.read(current);

@@ -4,7 +4,7 @@
  */
 import { ResultAsync, err, ok, type Result } from 'neverthrow';
 import type { RawObject } from './git-client';
-import { berthError, type GitObjectError } from '../errors';
+import { berthError, type GitCacheCorruptError, type GitObjectError } from '../errors';
 import {
   parseCommit,
   parseTree,
@@ -40,9 +40,12 @@ export interface TreeDiff {
 }
 
 /** Reads one object from the cache (the source's object store, or a spy on it in tests). */
-export type ReadObject = (oid: string) => ResultAsync<RawObject, GitObjectError>;
+/** What reading an object can fail with: the object itself, or the cache it is read from. */
+export type ObjectReadError = GitObjectError | GitCacheCorruptError;
 
-type Step<T> = Promise<Result<T, GitObjectError>>;
+export type ReadObject = (oid: string) => ResultAsync<RawObject, ObjectReadError>;
+
+type Step<T> = Promise<Result<T, ObjectReadError>>;
 
 function malformed(url: string, oid: string, problem: 'corrupt' | 'wrong-type', message: string) {
   return berthError.gitObject({ url, oid, problem, message });
@@ -111,7 +114,7 @@ export function listTree(
   commit: string,
   maxEntries: number,
   trees?: TreeCache,
-): ResultAsync<TreeEntry[], GitObjectError> {
+): ResultAsync<TreeEntry[], ObjectReadError> {
   return new ResultAsync(
     (async (): Step<TreeEntry[]> => {
       const root = await rootTree(url, read, commit);
@@ -157,7 +160,7 @@ export function diffTrees(
   from: string | undefined,
   to: string,
   maxEntries: number,
-): ResultAsync<TreeDiff, GitObjectError> {
+): ResultAsync<TreeDiff, ObjectReadError> {
   return new ResultAsync(
     (async (): Step<TreeDiff> => {
       const toRoot = await rootTree(url, read, to);
