@@ -217,7 +217,9 @@ describe.each(Object.keys(fixtures))('%s target', (kind) => {
     const state = (await f.target.activate(B, { keep: 2 }))._unsafeUnwrap();
     expect(state).toMatchObject({ active: B, previous: A });
     expect([...state.releases].sort()).toEqual([A, B]);
-    expect(await f.shell('ls .berth/releases | sort')).toBe(`${A}\n${B}\n`);
+    expect(await f.shell('ls .berth/releases | sort')).toBe(
+      `${A}\n${A}.manifest\n${B}\n${B}.manifest\n`,
+    );
   });
 
   it('refuses to activate a release that is not there', async () => {
