@@ -121,9 +121,23 @@ export async function linkTree(from: string, to: string, made = new Set<string>(
 
 const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 
-/** A name for work owned by this process: `<label>~<host>~<pid>~<random>`. */
+/**
+ * The work directories this process is using, by name. Module state on purpose, like the git
+ * cache's lock: two targets in one process may share a directory, and neither may take the
+ * other's work for abandoned.
+ */
+const inUse = new Set<string>();
+
+/** A name for work owned by this process, `<label>~<host>~<pid>~<random>`, marked in use. */
 export function ownedName(label: string): string {
-  return `${label}~${HOST}~${process.pid}~${randomBytes(6).toString('hex')}`;
+  const name = `${label}~${HOST}~${process.pid}~${randomBytes(6).toString('hex')}`;
+  inUse.add(name);
+  return name;
+}
+
+/** The work directory `name` is done with (removed, or renamed into place). */
+export function release(name: string): void {
+  inUse.delete(name);
 }
 
 const alive = (pid: number): boolean => {
@@ -140,21 +154,23 @@ const FOREIGN_AGE_MS = 24 * 3600_000;
 
 /**
  * Whether the work directory `name` (in `parent`) belongs to nobody: its process is gone (same
- * host), it is this process's and not in `mine`, or it is another host's and a day old. A name
- * without an owner (left by an older berth) belongs to nobody.
+ * host), it is this process's and no longer in use, or it is another host's and a day old. A
+ * name without an owner (left by an older berth) belongs to nobody.
  */
-export async function abandoned(parent: string, name: string, mine: ReadonlySet<string>) {
+export async function abandoned(parent: string, name: string) {
   const [, host, pidText] = name.split('~');
   const pid = Number(pidText);
   if (host === undefined || !Number.isInteger(pid)) return true;
-  if (host === HOST) return pid === process.pid ? !mine.has(name) : !alive(pid);
+  if (host === HOST) return pid === process.pid ? !inUse.has(name) : !alive(pid);
   const stat = await lstat(join(parent, name)).catch(() => undefined);
   return !stat || Date.now() - stat.mtimeMs > FOREIGN_AGE_MS;
 }
 
 /** Moves `path` (anything, if there) into `trash` under an owned name; returns where, if moved. */
 export async function moveAside(path: string, trash: string): Promise<string | undefined> {
-  const to = join(trash, ownedName('stale'));
+  const name = ownedName('stale');
+  release(name); // nobody works in the trash: whoever empties it next may remove it
+  const to = join(trash, name);
   try {
     await rename(path, to);
     return to;

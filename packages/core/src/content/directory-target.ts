@@ -7,6 +7,7 @@ import { isNotFound, listOrEmpty } from '../util/fs-errors';
 import { checkDirectoryRelease, readManifest } from './directory-check';
 import {
   abandoned,
+  release,
   coded,
   dirsInside,
   linkTree,
@@ -46,8 +47,6 @@ export function directoryTarget(dir: string): ContentTarget {
   const staging = join(berth, 'staging');
   const trash = join(berth, 'trash');
   const manifestPath = (commit: string) => join(releases, `${commit}${MANIFEST_SUFFIX}`);
-  /** Work directories of this target's publishes in progress: nobody else's prune touches them. */
-  const mine = new Set<string>();
 
   const linkName = async (path: string): Promise<string | undefined> => {
     try {
@@ -182,14 +181,14 @@ export function directoryTarget(dir: string): ContentTarget {
       await moveAside(join(releases, name), trash);
     }
     for (const name of await listOrEmpty(staging))
-      if (await abandoned(staging, name, mine)) await moveAside(join(staging, name), trash);
+      if (await abandoned(staging, name)) await moveAside(join(staging, name), trash);
     return removable;
   };
 
   /** Empties the trash of what nobody alive is still removing (outside the lock: it may be big). */
   const emptyTrash = async () => {
     for (const name of await listOrEmpty(trash))
-      if (await abandoned(trash, name, new Set()))
+      if (await abandoned(trash, name))
         await rm(join(trash, name), { recursive: true, force: true }).catch(() => undefined);
   };
 
@@ -204,16 +203,15 @@ export function directoryTarget(dir: string): ContentTarget {
       void old.ready
         .then(() => rm(old.path, { recursive: true, force: true }))
         .catch(() => undefined)
-        .finally(() => mine.delete(old.path.split('/').pop() ?? ''));
+        .finally(() => release(old.path.split('/').pop() ?? ''));
     }
     const name = ownedName(`next.${base}`);
     const path = join(staging, name);
-    mine.add(name);
     const ready = realDir(staging)
       .then(() => linkTree(join(releases, base), path))
       .catch(async () => {
         await rm(path, { recursive: true, force: true }).catch(() => undefined);
-        mine.delete(name);
+        release(name);
         return undefined;
       });
     prepared = { base, path, ready };
@@ -231,7 +229,7 @@ export function directoryTarget(dir: string): ContentTarget {
     if (!left) return;
     await left.ready;
     await rm(left.path, { recursive: true, force: true });
-    mine.delete(left.path.split('/').pop() ?? '');
+    release(left.path.split('/').pop() ?? '');
   };
 
   /** Writes the release into `work` and returns its manifest's entries. */
@@ -248,7 +246,7 @@ export function directoryTarget(dir: string): ContentTarget {
       builder = new ManifestBuilder(request.commit, base);
       if (early) {
         await rename(early.path, work);
-        mine.delete(early.path.split('/').pop() ?? '');
+        release(early.path.split('/').pop() ?? '');
         made = new Set([...early.made].map((d) => work + d.slice(early.path.length)));
       } else {
         made = await linkTree(join(releases, request.base), work).catch((cause: unknown) => {
@@ -294,9 +292,10 @@ export function directoryTarget(dir: string): ContentTarget {
     const expect = { active: request.expectActive };
     const reuse = state.releases.includes(request.commit) && request.replaceExisting !== true;
     if (reuse) {
-      const after = request.activate
-        ? await locked(() => activateLocked(request.commit, keep, expect, false))
-        : await current();
+      if (!request.activate) return { bytesSent: 0, written: false, state: await current() };
+      const after = await locked(() => activateLocked(request.commit, keep, expect, false));
+      prepareNext(request.commit);
+      await emptyTrash().catch(() => undefined);
       return { bytesSent: 0, written: false, state: after };
     }
     await realDir(berth);
@@ -304,7 +303,6 @@ export function directoryTarget(dir: string): ContentTarget {
     await realDir(releases);
     const name = ownedName(request.commit);
     const work = join(staging, name);
-    mine.add(name);
     try {
       const { manifest, bytesSent } = await build(request, state, work);
       let written = true;
@@ -334,7 +332,7 @@ export function directoryTarget(dir: string): ContentTarget {
       return { bytesSent: written ? bytesSent : 0, written, state: after };
     } finally {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
-      mine.delete(name);
+      release(name);
       await emptyTrash().catch(() => undefined);
     }
   };
