@@ -226,4 +226,56 @@ describe.each(Object.keys(fixtures))('%s target', (kind) => {
     expect((await f.target.activate(C))._unsafeUnwrapErr()).toMatchObject({ kind: 'InvalidInput' });
     expect(await f.shell('readlink current')).toBe(`.berth/releases/${B}\n`);
   });
+
+  it('takes what is at a release path without a manifest for stale staging: rebuilt, never activated as is', async () => {
+    const E = 'e'.repeat(40);
+    await f.shell(
+      `mkdir -p .berth/releases/${E} && echo foreign > .berth/releases/${E}/index.html`,
+    );
+    expect((await f.target.state({ fresh: true }))._unsafeUnwrap().releases).not.toContain(E);
+    expect((await f.target.activate(E))._unsafeUnwrapErr()).toMatchObject({ kind: 'InvalidInput' });
+    const report = (
+      await f.target.stage(
+        request(E, { expectActive: B, list: { 'index.html': 'E', 'a/b.txt': 'b' }, activate: {} }),
+      )
+    )._unsafeUnwrap();
+    expect(report).toMatchObject({ written: true, state: { active: E, previous: B } });
+    expect(await f.shell('cat current/index.html current/a/b.txt')).toBe('Eb');
+    const check = (await f.target.check(E))._unsafeUnwrap();
+    expect(check).toMatchObject({ commit: E, verified: true, problems: [], files: 2 });
+    expect((await f.target.check(E, { full: true }))._unsafeUnwrap().verified).toBe(true);
+  });
+
+  it('finds a damaged release: a file missing, a size changed, an extra file, a changed byte', async () => {
+    const E = 'e'.repeat(40);
+    await f.shell(`cd .berth/releases/${E} && rm a/b.txt && echo extra > x.txt`);
+    const cheap = (await f.target.check(E))._unsafeUnwrap();
+    expect(cheap.verified).toBe(false);
+    expect(cheap.problems).toContain('a/b.txt: missing');
+    await f.shell(`cd .berth/releases/${E} && printf F > index.html`);
+    const full = (await f.target.check(E, { full: true }))._unsafeUnwrap();
+    expect(full.problems).toEqual(
+      expect.arrayContaining([
+        'a/b.txt: missing',
+        'x.txt: not in the tree',
+        expect.stringMatching(/^index\.html: content [0-9a-f]{40}, expected/),
+      ]),
+    );
+    // Rebuilt in place when asked, and whole again.
+    (
+      await f.target.stage(
+        request(E, {
+          expectActive: E,
+          list: { 'index.html': 'E', 'a/b.txt': 'b' },
+          replaceExisting: true,
+          activate: {},
+        }),
+      )
+    )._unsafeUnwrap();
+    expect((await f.target.check(E, { full: true }))._unsafeUnwrap()).toMatchObject({
+      verified: true,
+      problems: [],
+    });
+    expect(await f.shell('ls current')).toBe('a\nindex.html\n');
+  });
 });
