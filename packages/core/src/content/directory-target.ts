@@ -180,6 +180,15 @@ export function directoryTarget(dir: string): ContentTarget {
       if (valid.has(release) || protectedNames.has(release)) continue;
       await moveAside(join(releases, name), trash);
     }
+    // Half-made swaps (a temporary link) and broken locks of writers that died.
+    for (const [parent, prefix] of [
+      [dir, 'current.'],
+      [berth, 'previous.'],
+      [berth, 'lock.'],
+    ] as const)
+      for (const name of await listOrEmpty(parent))
+        if (name.startsWith(prefix) && (name.endsWith('.tmp') || name.endsWith('.stale')))
+          await rm(join(parent, name), { force: true });
     for (const name of await listOrEmpty(staging))
       if (await abandoned(staging, name)) await moveAside(join(staging, name), trash);
     return removable;
