@@ -307,6 +307,7 @@ export function directoryTarget(dir: string): ContentTarget {
       await emptyTrash().catch(() => undefined);
       return { bytesSent: 0, written: false, state: after };
     }
+    await mkdir(dir, { recursive: true });
     await realDir(berth);
     await realDir(staging);
     await realDir(releases);
