@@ -144,11 +144,7 @@ export {
   type VerifyReleaseOptions,
   type VerifyReport,
 } from './content/verify-release';
-export type {
-  ManifestEntry,
-  ReleaseCheck,
-  ReleaseManifest,
-} from './content/release-manifest';
+export type { ManifestEntry, ReleaseCheck, ReleaseManifest } from './content/release-manifest';
 export {
   judgeTree,
   type TreeEntry,

@@ -48,15 +48,19 @@ export function verifyRelease(
         }),
       );
     }
-    const expected: ResultAsync<string | undefined, VerifyError> = options.source
-      ? options.source.listTree(commit).map((entries) =>
-          treeIdOf(
-            subtree(entries, options.subdir ?? '').filter(
-              (e) => e.type === 'blob' && e.mode !== '160000',
+    const source = options.source;
+    const expected: ResultAsync<string | undefined, VerifyError> = source
+      ? source
+          .resolve(commit, signal ? { signal } : {})
+          .andThen(() => source.listTree(commit))
+          .map((entries) =>
+            treeIdOf(
+              subtree(entries, options.subdir ?? '').filter(
+                (e) => e.type === 'blob' && e.mode !== '160000',
+              ),
+              commit,
             ),
-            commit,
-          ),
-        )
+          )
       : okAsync(undefined);
     return ResultAsync.combine([
       target.check(commit, { full: true, ...(signal && { signal }) }),
