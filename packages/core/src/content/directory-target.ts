@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ResultAsync, errAsync } from 'neverthrow';
 import { berthError, describeCause } from '../errors';
 import { isNotFound, listOrEmpty } from '../util/fs-errors';
+import { AheadCopy } from './directory-ahead';
 import { checkDirectoryRelease, readManifest } from './directory-check';
 import {
   abandoned,
@@ -201,52 +202,15 @@ export function directoryTarget(dir: string): ContentTarget {
         await rm(join(trash, name), { recursive: true, force: true }).catch(() => undefined);
   };
 
-  /**
-   * A copy (hard links) of the release just activated, made in the background for the next
-   * stage, which then only removes and writes what changed.
-   */
-  let prepared: { base: string; path: string; ready: Promise<Set<string> | undefined> } | undefined;
-  const prepareNext = (base: string) => {
-    const old = prepared;
-    if (old) {
-      void old.ready
-        .then(() => rm(old.path, { recursive: true, force: true }))
-        .catch(() => undefined)
-        .finally(() => release(old.path.split('/').pop() ?? ''));
-    }
-    const name = ownedName(`next.${base}`);
-    const path = join(staging, name);
-    const ready = realDir(staging)
-      .then(() => linkTree(join(releases, base), path))
-      .catch(async () => {
-        await rm(path, { recursive: true, force: true }).catch(() => undefined);
-        release(name);
-        return undefined;
-      });
-    prepared = { base, path, ready };
-  };
-  const takePrepared = async (base: string) => {
-    const taken = prepared;
-    if (!taken || taken.base !== base) return undefined;
-    prepared = undefined;
-    const made = await taken.ready;
-    return made ? { path: taken.path, made } : undefined;
-  };
-  const dropPrepared = async () => {
-    const left = prepared;
-    prepared = undefined;
-    if (!left) return;
-    await left.ready;
-    await rm(left.path, { recursive: true, force: true });
-    release(left.path.split('/').pop() ?? '');
-  };
+  const ahead = new AheadCopy(releases, staging);
+  const prepareNext = (base: string) => ahead.prepare(base);
 
   /** Writes the release into `work` and returns its manifest's entries. */
   const build = async (request: StageRequest, state: ReleaseState, work: string) => {
     let builder = new ManifestBuilder(request.commit);
     let made = new Set<string>();
     let bytesSent = 0;
-    const early = request.base !== undefined ? await takePrepared(request.base) : undefined;
+    const early = request.base !== undefined ? await ahead.take(request.base) : undefined;
     if (request.base !== undefined) {
       const gone = () => stale(`base release ${request.base} is gone`, state.active);
       if (!state.releases.includes(request.base)) throw gone();
@@ -429,6 +393,6 @@ export function directoryTarget(dir: string): ContentTarget {
         await emptyTrash();
         return gone;
       }),
-    close: () => ResultAsync.fromSafePromise(dropPrepared().catch(() => undefined)),
+    close: () => ResultAsync.fromSafePromise(ahead.drop().catch(() => undefined)),
   };
 }
