@@ -8,6 +8,8 @@ import { formatTable } from './lib/table.ts';
 const benches: Readonly<Record<string, () => Promise<BenchModule>>> = {
   'resolve-names': async () => (await import('./resolve-names.ts')).resolveNamesBench,
   propagation: async () => (await import('./propagation.ts')).propagationBench,
+  'propagation-verify': async () =>
+    (await import('./propagation-verify.ts')).propagationVerifyBench,
   publish: async () => (await import('./publish.ts')).publishBench,
   'storage-drivers': async () => (await import('./storage-drivers.ts')).storageDriversBench,
 };

@@ -8,6 +8,7 @@ import { registerName } from './commands/name';
 import { registerProbe } from './commands/probe';
 import { registerPublish } from './commands/publish';
 import { registerWatch } from './commands/watch';
+import { registerVerify } from './commands/verify';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
 import type { CliIo } from './io';
@@ -70,6 +71,7 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
   registerWatch(program, runner);
   registerProbe(program, runner);
   registerAudit(program, runner);
+  registerVerify(program, runner);
   return program;
 }
 

@@ -139,6 +139,13 @@ export { containerTarget, type ContainerTargetOptions } from './content/containe
 export { directoryTarget } from './content/directory-target';
 export { nginxConfigCheck, nginxReload, type NginxHookOptions } from './content/nginx-hooks';
 export {
+  verifyRelease,
+  type VerifyError,
+  type VerifyReleaseOptions,
+  type VerifyReport,
+} from './content/verify-release';
+export type { ManifestEntry, ReleaseCheck, ReleaseManifest } from './content/release-manifest';
+export {
   judgeTree,
   type TreeEntry,
   type TreeVerdict,

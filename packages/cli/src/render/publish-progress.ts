@@ -10,6 +10,8 @@ export function describePublish(event: PublishProgress): string {
       return `publish ${bar(1 / STEPS)} ${event.commit.slice(0, 12)}: reading the tree`;
     case 'planned':
       return `publish ${bar(2 / STEPS)} staging ${event.files} file${event.files === 1 ? '' : 's'}${event.deleted ? `, ${event.deleted} deleted` : ''}${event.incremental ? ' (incremental)' : ''}`;
+    case 'repairing':
+      return `publish ${bar(2 / STEPS)} ${event.commit.slice(0, 12)}: the release is damaged (${event.problems[0] ?? 'unknown'}), rebuilding`;
     case 'staged':
       return `publish ${bar(3 / STEPS)} sent ${formatBytes(event.bytesSent)}, activating`;
     case 'activated':

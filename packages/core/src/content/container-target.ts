@@ -3,10 +3,15 @@ import { berthError, describeCause } from '../errors';
 import { dockerCall } from '../docker/api';
 import { clientOf, type DockerConnection } from '../docker/connection';
 import { execInContainer, type ExecResult } from '../containers/exec';
+import { randomBytes } from 'node:crypto';
+import { parseCheckOutput } from './container-check';
 import { ensureHelperContainer } from './helper-container';
+import { ManifestBuilder } from './manifest-builder';
+import { serializeManifest, type ReleaseCheck, type ReleaseManifest } from './release-manifest';
 import { ScriptSession } from './script-session';
 import {
   ACTIVATE_SCRIPT,
+  CHECK_SCRIPT,
   EXIT_MISSING_RELEASE,
   EXIT_STATE_CHANGED,
   PRUNE_SCRIPT,
@@ -101,6 +106,8 @@ export function containerTarget(
   };
   // What the last script saw: this target is normally the only writer, and each write checks it.
   let known: ReleaseState | undefined;
+  /** Manifests of releases this target wrote or read: a stage over a base needs the base's. */
+  const manifests = new Map<string, ReleaseManifest>();
 
   const invalid =
     !options.path.startsWith('/') || options.path.split('/').some((s) => s === '..')
@@ -195,12 +202,36 @@ export function containerTarget(
       });
   };
 
+  const checkRelease = (
+    commit: string,
+    mode: 'cheap' | 'full' | 'manifest',
+    signal?: AbortSignal,
+  ): ResultAsync<ReleaseCheck, TargetError> => {
+    if (!isReleaseName(commit)) {
+      return errAsync(
+        berthError.invalidInput({
+          field: 'commit',
+          message: `"${commit}" is not a full commit SHA`,
+        }),
+      );
+    }
+    return script(`check ${commit}`, CHECK_SCRIPT, [commit, mode], undefined, signal).map(
+      ({ stdout }) => {
+        const check = parseCheckOutput(stdout, commit, mode);
+        if (check.manifest && check.verified) manifests.set(commit, check.manifest);
+        else manifests.delete(commit);
+        return check;
+      },
+    );
+  };
+
   return {
     description,
     state: (o = {}) =>
       known !== undefined && o.fresh !== true
         ? okAsync(known)
         : script('read state', STATE_SCRIPT, [], undefined, o.signal).map((r) => r.state),
+    check: (commit, o = {}) => checkRelease(commit, o.full === true ? 'full' : 'cheap', o.signal),
     stage: (request) => {
       if (!isReleaseName(request.commit)) {
         return errAsync(
@@ -220,34 +251,76 @@ export function containerTarget(
           }),
         );
       }
-      const counter = { bytes: 0 };
-      const keep = String(request.activate?.keep ?? DEFAULT_KEEP);
-      return script(
-        `stage ${request.commit}`,
-        STAGE_SCRIPT,
-        [
-          request.commit,
-          request.base ?? '',
-          request.expectActive ?? '',
-          request.activate ? '1' : '0',
-          keep,
-          ...removals,
-        ],
-        tarStream(request.files, request.mtime, counter),
-        request.signal,
-        request.expectActive,
-      ).map(({ state, stdout }) => {
-        const written = /^written$/m.test(stdout);
-        return { bytesSent: written ? counter.bytes : 0, written, state };
+      const base = request.base;
+      const baseManifest: ResultAsync<ReleaseManifest | undefined, TargetError> =
+        base === undefined
+          ? okAsync(undefined)
+          : manifests.has(base)
+            ? okAsync(manifests.get(base))
+            : checkRelease(base, 'manifest', request.signal).andThen((c) =>
+                c.manifest
+                  ? okAsync(c.manifest)
+                  : errAsync(
+                      berthError.targetStateChanged({
+                        target: description,
+                        expected: request.expectActive,
+                        found: undefined,
+                        message: `${description}: base release ${base} is not a release (${c.problems.join('; ')})`,
+                      }),
+                    ),
+              );
+      return baseManifest.andThen((baseOf) => {
+        const builder = new ManifestBuilder(request.commit, baseOf);
+        for (const path of removals) builder.remove(path);
+        let manifest: ReleaseManifest | undefined;
+        const entryName = `.berth-manifest-${randomBytes(8).toString('hex')}`;
+        const files = (async function* () {
+          for await (const file of request.files) {
+            builder.add(file);
+            yield file;
+          }
+        })();
+        const trailer = () => {
+          manifest = builder.build();
+          if (request.tree !== undefined && manifest.tree !== request.tree)
+            throw new Error(
+              `the staged files make tree ${manifest.tree}, expected ${request.tree}`,
+            );
+          return { path: entryName, content: Buffer.from(serializeManifest(manifest)) };
+        };
+        const counter = { bytes: 0 };
+        const keep = String(request.activate?.keep ?? DEFAULT_KEEP);
+        return script(
+          `stage ${request.commit}`,
+          STAGE_SCRIPT,
+          [
+            request.commit,
+            request.base ?? '',
+            request.expectActive ?? '',
+            request.activate ? '1' : '0',
+            keep,
+            request.replaceExisting ? '1' : '0',
+            entryName,
+            ...removals,
+          ],
+          tarStream(files, request.mtime, counter, trailer),
+          request.signal,
+          request.expectActive,
+        ).map(({ state, stdout }) => {
+          const written = /^written$/m.test(stdout);
+          if (written && manifest) manifests.set(request.commit, manifest);
+          return { bytesSent: written ? counter.bytes : 0, written, state };
+        });
       });
     },
     activate: (commit, o = {}) =>
       script(
         `activate ${commit}`,
         ACTIVATE_SCRIPT,
-        [commit, String(o.keep ?? DEFAULT_KEEP)],
+        [commit, String(o.keep ?? DEFAULT_KEEP), ...(o.expect ? [o.expect.active ?? '-'] : [])],
         undefined,
         o.signal,
+        o.expect?.active,
       ).map((r) => r.state),
     rollback: (o = {}) =>
       script('rollback', ROLLBACK_SCRIPT, [], undefined, o.signal).map((r) => r.state),

@@ -1,20 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import {
-  link,
-  lstat,
-  mkdir,
-  readdir,
-  readlink,
-  rename,
-  rm,
-  symlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+import { lstat, mkdir, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ResultAsync, errAsync } from 'neverthrow';
-import { berthError, describeCause, type TargetIoError } from '../errors';
+import { berthError, describeCause } from '../errors';
 import { isNotFound, listOrEmpty } from '../util/fs-errors';
+import { AheadCopy } from './directory-ahead';
+import { checkDirectoryRelease, readManifest } from './directory-check';
+import {
+  abandoned,
+  release,
+  coded,
+  dirsInside,
+  linkTree,
+  moveAside,
+  ownedName,
+  realDir,
+  removeInside,
+  withFileLock,
+  writeNew,
+} from './directory-fs';
+import { ManifestBuilder } from './manifest-builder';
+import { MANIFEST_SUFFIX, serializeManifest } from './release-manifest';
 import {
   DEFAULT_KEEP,
   isReleaseName,
@@ -26,29 +32,22 @@ import {
   type TargetError,
 } from './target';
 
-/** Hard links made at once while copying a release (they overlap on libuv's threads). */
-const LINK_BATCH = 32;
-
 /**
  * A content target on a local path: for a watcher that runs where the volumes are mounted
  * (inside a container started with `--volumes-from www-content`, or on the Docker host).
  * Same layout and the same atomic swap as the container target, with plain file-system calls.
+ *
+ * Each stage writes into a work directory of its own (named after this process); the commit
+ * point (rename into `releases/`, then the manifest), the swap of `current` and pruning hold
+ * `.berth/lock`, so two publishers on one directory never see each other's half-done work.
  */
 export function directoryTarget(dir: string): ContentTarget {
   const description = `directory ${dir}`;
   const berth = join(dir, '.berth');
   const releases = join(berth, 'releases');
   const staging = join(berth, 'staging');
-
-  const io =
-    (operation: string) =>
-    (cause: unknown): TargetIoError =>
-      berthError.targetIo({
-        target: description,
-        operation,
-        message: `${description}: ${operation}: ${describeCause(cause)}`,
-        cause,
-      });
+  const trash = join(berth, 'trash');
+  const manifestPath = (commit: string) => join(releases, `${commit}${MANIFEST_SUFFIX}`);
 
   const linkName = async (path: string): Promise<string | undefined> => {
     try {
@@ -56,46 +55,44 @@ export function directoryTarget(dir: string): ContentTarget {
       const name = target.split('/').pop() ?? '';
       return isReleaseName(name) ? name : undefined;
     } catch (cause) {
-      if (isNotFound(cause)) return undefined;
+      if (isNotFound(cause) || (cause as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
       throw cause;
     }
   };
 
   let known: ReleaseState | undefined;
-
-  /**
-   * The target is not as this step found it (someone else wrote meanwhile): forget what was
-   * remembered; the publisher looks again with `fresh`.
-   */
   const stale = (message: string, found: string | undefined) => {
     known = undefined;
-    return Object.assign(new Error(message), { code: 'ESTATE', found });
+    return coded('ESTATE', message, { found });
   };
 
+  /** Releases are the directories with a manifest beside them; anything else is not one. */
   const readState = async (): Promise<ReleaseState> => {
     const [active, previous] = await Promise.all([
       linkName(join(dir, 'current')),
       linkName(join(berth, 'previous')),
     ]);
-    const names = (await listOrEmpty(releases)).filter(isReleaseName);
+    const listed = await listOrEmpty(releases);
+    const manifests = new Set(listed.filter((n) => n.endsWith(MANIFEST_SUFFIX)));
+    const names = listed.filter((n) => isReleaseName(n) && manifests.has(`${n}${MANIFEST_SUFFIX}`));
     const dated = await Promise.all(
-      names.map(async (n) => ({ n, t: (await lstat(join(releases, n))).mtimeMs })),
+      names.map(async (n) => {
+        const stat = await lstat(join(releases, n)).catch(() => undefined);
+        return { n, t: stat?.isDirectory() ? stat.mtimeMs : undefined };
+      }),
     );
     known = {
       ...(active && { active }),
       ...(previous && { previous }),
-      releases: dated.sort((a, b) => b.t - a.t).map((d) => d.n),
+      releases: dated
+        .filter((d) => d.t !== undefined)
+        .sort((a, b) => (b.t ?? 0) - (a.t ?? 0))
+        .map((d) => d.n),
     };
     return known;
   };
 
-  /**
-   * What this target's own last step saw or did. A publish reads the state, stages, then
-   * activates: each step starts from here instead of reading the directory again, and the one
-   * fact another writer could change under us — which release is active — is read from disk
-   * before anything is written (a stale answer then fails as `TargetStateChanged`, and the
-   * publisher looks again with `fresh`).
-   */
+  /** What this target last saw, with the active release re-read from disk. */
   const current = async (): Promise<ReleaseState> => {
     if (!known) return readState();
     const active = await linkName(join(dir, 'current'));
@@ -109,166 +106,215 @@ export function directoryTarget(dir: string): ContentTarget {
     await rename(temp, path);
   };
 
-  const doActivate = async (commit: string, keep: number): Promise<ReleaseState> => {
-    let before = await current();
-    // Never point `current` at a directory that is not there, whatever we remember.
-    const present = await lstat(join(releases, commit)).then(
-      (stat) => stat.isDirectory(),
-      () => false,
+  /** One step at a time within this object; across processes, the lock file. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const locked = <T>(work: () => Promise<T>): Promise<T> => {
+    const turn = queue.then(async () => {
+      await mkdir(berth, { recursive: true });
+      return withFileLock(join(berth, 'lock'), work);
+    });
+    queue = turn.catch(() => undefined);
+    return turn;
+  };
+
+  /** A manifest that names the commit beside a real directory: what may be activated. */
+  const isRelease = async (commit: string) => {
+    const stat = await lstat(join(releases, commit)).catch(() => undefined);
+    return (
+      stat?.isDirectory() === true && typeof (await readManifest(releases, commit)) !== 'string'
     );
-    if (!present || !before.releases.includes(commit)) before = await readState();
-    if (!before.releases.includes(commit))
-      throw Object.assign(new Error(`no complete release ${commit}`), { code: 'ENORELEASE' });
-    const previous = before.active !== commit ? before.active : before.previous;
-    if (before.active !== commit) {
+  };
+
+  /** Under the lock: swap `current` (if `expect` still holds) to a release that is one. */
+  const activateLocked = async (
+    commit: string,
+    keep: number,
+    expect: ActivateOptions['expect'],
+    checkFiles: boolean,
+  ): Promise<ReleaseState> => {
+    const active = await linkName(join(dir, 'current'));
+    // Someone else made the same commit active: that is what was wanted, not a conflict.
+    if (expect && active !== expect.active && active !== commit)
+      throw stale(`active is ${active ?? 'none'}, expected ${expect.active ?? 'none'}`, active);
+    if (!(await isRelease(commit))) throw coded('ENORELEASE', `no complete release ${commit}`);
+    if (checkFiles) {
+      const check = await checkDirectoryRelease(releases, commit, false);
+      if (!check.verified)
+        throw coded(
+          'ENORELEASE',
+          `release ${commit} is damaged: ${check.problems.slice(0, 5).join('; ')}`,
+        );
+    }
+    const before = await readState();
+    if (active !== commit) {
       await swapLink(join(dir, 'current'), `.berth/releases/${commit}`);
-      if (before.active) await swapLink(join(berth, 'previous'), `releases/${before.active}`);
+      if (active) await swapLink(join(berth, 'previous'), `releases/${active}`);
     }
     const now = new Date();
     await utimes(join(releases, commit), now, now);
-    // The order readState would find: the release just activated is the newest.
+    const previous = active !== commit ? active : before.previous;
     const swapped: ReleaseState = {
       active: commit,
       ...(previous && { previous }),
       releases: [commit, ...before.releases.filter((n) => n !== commit)],
     };
-    await doPrune(keep, swapped);
-    prepareNext(commit);
-    return known ?? swapped;
+    const gone = await pruneLocked(keep, swapped);
+    known = { ...swapped, releases: swapped.releases.filter((n) => !gone.includes(n)) };
+    return known;
   };
 
   /**
-   * A copy (hard links) of the release just activated, made in the background for the next
-   * stage, which then only removes and writes what changed: linking a whole tree is most of a
-   * small update's work. It lives in staging (never served); anything that clears staging
-   * waits for it first.
+   * Under the lock: moves aside releases beyond `keep`, anything at a release path that is not
+   * a release, and work directories whose owner is gone. Returns the releases pruned.
    */
-  let prepared: { base: string; path: string; ready: Promise<Set<string> | undefined> } | undefined;
-  const prepareNext = (base: string) => {
-    const path = join(staging, `next.${base}.${randomBytes(4).toString('hex')}`);
-    const ready = mkdir(staging, { recursive: true })
-      .then(() => linkTree(join(releases, base), path))
-      .catch(() => undefined);
-    prepared = { base, path, ready };
-  };
-  const takePrepared = async (base: string) => {
-    const taken = prepared;
-    if (!taken || taken.base !== base) return undefined;
-    prepared = undefined;
-    const made = await taken.ready;
-    return made ? { path: taken.path, made } : undefined;
-  };
-  const settlePrepared = async () => {
-    await prepared?.ready;
-    prepared = undefined;
-  };
-
-  const doPrune = async (keep: number, seen?: ReleaseState): Promise<string[]> => {
-    const state = seen ?? (await readState());
+  const pruneLocked = async (keep: number, state: ReleaseState): Promise<string[]> => {
     const protectedNames = new Set([state.active, state.previous].filter(Boolean));
     const removable = state.releases
       .filter((n) => !protectedNames.has(n))
       .slice(Math.max(0, keep - protectedNames.size));
-    for (const name of removable) await rm(join(releases, name), { recursive: true, force: true });
-    await settlePrepared();
-    await rm(staging, { recursive: true, force: true });
-    known = { ...state, releases: state.releases.filter((n) => !removable.includes(n)) };
+    const valid = new Set(state.releases.filter((n) => !removable.includes(n)));
+    await realDir(trash);
+    for (const name of await listOrEmpty(releases)) {
+      const release = name.endsWith(MANIFEST_SUFFIX)
+        ? name.slice(0, -MANIFEST_SUFFIX.length)
+        : name;
+      if (valid.has(release) || protectedNames.has(release)) continue;
+      await moveAside(join(releases, name), trash);
+    }
+    // Half-made swaps (a temporary link) and broken locks of writers that died.
+    for (const [parent, prefix] of [
+      [dir, 'current.'],
+      [berth, 'previous.'],
+      [berth, 'lock.'],
+    ] as const)
+      for (const name of await listOrEmpty(parent))
+        if (name.startsWith(prefix) && (name.endsWith('.tmp') || name.endsWith('.stale')))
+          await rm(join(parent, name), { force: true });
+    for (const name of await listOrEmpty(staging))
+      if (await abandoned(staging, name)) await moveAside(join(staging, name), trash);
     return removable;
   };
 
-  /**
-   * `cp -al`: the same tree of directories, each file a hard link to the base's. The entries of
-   * a directory are linked a batch at a time (the file system calls overlap on libuv's threads).
-   * Returns the directories made, so writing a file into one needs no `mkdir`.
-   */
-  const linkTree = async (from: string, to: string, made = new Set<string>()) => {
-    await mkdir(to);
-    made.add(to);
-    const entries = await readdir(from, { withFileTypes: true });
-    for (let i = 0; i < entries.length; i += LINK_BATCH) {
-      await Promise.all(
-        entries.slice(i, i + LINK_BATCH).map(async (entry) => {
-          const source = join(from, entry.name);
-          const destination = join(to, entry.name);
-          if (entry.isDirectory()) await linkTree(source, destination, made);
-          else if (entry.isSymbolicLink()) await symlink(await readlink(source), destination);
-          else await link(source, destination);
-        }),
-      );
+  /** Empties the trash of what nobody alive is still removing (outside the lock: it may be big). */
+  const emptyTrash = async () => {
+    for (const name of await listOrEmpty(trash))
+      if (await abandoned(trash, name))
+        await rm(join(trash, name), { recursive: true, force: true }).catch(() => undefined);
+  };
+
+  const ahead = new AheadCopy(releases, staging);
+  const prepareNext = (base: string) => ahead.prepare(base);
+
+  /** Writes the release into `work` and returns its manifest's entries. */
+  const build = async (request: StageRequest, state: ReleaseState, work: string) => {
+    let builder = new ManifestBuilder(request.commit);
+    let made = new Set<string>();
+    let bytesSent = 0;
+    const early = request.base !== undefined ? await ahead.take(request.base) : undefined;
+    if (request.base !== undefined) {
+      const gone = () => stale(`base release ${request.base} is gone`, state.active);
+      if (!state.releases.includes(request.base)) throw gone();
+      const base = await readManifest(releases, request.base);
+      if (typeof base === 'string') throw gone();
+      builder = new ManifestBuilder(request.commit, base);
+      if (early) {
+        await rename(early.path, work);
+        release(early.path.split('/').pop() ?? '');
+        made = new Set([...early.made].map((d) => work + d.slice(early.path.length)));
+      } else {
+        made = await linkTree(join(releases, request.base), work).catch((cause: unknown) => {
+          throw isNotFound(cause) ? gone() : cause;
+        });
+      }
+    } else {
+      await mkdir(work);
+      made.add(work);
     }
-    return made;
+    for (const path of [...request.deleted, ...request.replaced]) {
+      await removeInside(work, path);
+      const gonePath = join(work, path);
+      for (const d of made) if (d === gonePath || d.startsWith(`${gonePath}/`)) made.delete(d);
+      builder.remove(path);
+    }
+    for await (const file of request.files) {
+      request.signal?.throwIfAborted();
+      const target = join(work, file.path);
+      const parent = dirname(file.path);
+      if (parent !== '.') await dirsInside(work, parent, made);
+      if (file.kind === 'symlink') await symlink(file.content.toString('utf8'), target);
+      else
+        await writeNew(
+          target,
+          file.content,
+          file.kind === 'executable' ? 0o755 : 0o644,
+          request.mtime,
+        );
+      builder.add(file);
+      bytesSent += file.content.length;
+    }
+    const manifest = builder.build();
+    if (request.tree !== undefined && manifest.tree !== request.tree)
+      throw new Error(`the staged files make tree ${manifest.tree}, expected ${request.tree}`);
+    return { manifest, bytesSent };
   };
 
   const doStage = async (request: StageRequest): Promise<StageReport> => {
     const state = await current();
-    if (state.active !== request.expectActive) {
-      throw stale('state changed', state.active);
+    if (state.active !== request.expectActive) throw stale('state changed', state.active);
+    const keep = request.activate?.keep ?? DEFAULT_KEEP;
+    const expect = { active: request.expectActive };
+    const reuse = state.releases.includes(request.commit) && request.replaceExisting !== true;
+    if (reuse) {
+      if (!request.activate) return { bytesSent: 0, written: false, state: await current() };
+      const after = await locked(() => activateLocked(request.commit, keep, expect, false));
+      prepareNext(request.commit);
+      await emptyTrash().catch(() => undefined);
+      return { bytesSent: 0, written: false, state: after };
     }
-    let bytesSent = 0;
-    let written = false;
-    if (!state.releases.includes(request.commit)) {
-      // A name nobody else uses: nothing to clear first.
-      let work = join(staging, `${request.commit}.${randomBytes(4).toString('hex')}`);
-      await mkdir(staging, { recursive: true });
-      let made = new Set<string>();
-      const early = request.base !== undefined ? await takePrepared(request.base) : undefined;
-      if (early) {
-        // The base was linked ahead, after the last activation: only the changes are left.
-        work = early.path;
-        made = early.made;
-      } else if (request.base !== undefined) {
-        const gone = () => stale(`base release ${request.base} is gone`, state.active);
-        if (!state.releases.includes(request.base)) throw gone();
-        made = await linkTree(join(releases, request.base), work).catch((cause: unknown) => {
-          // The base went away after we last looked: someone else pruned it.
-          throw isNotFound(cause) ? gone() : cause;
-        });
-      } else {
-        await mkdir(work);
-        made.add(work);
-      }
-      for (const path of [...request.deleted, ...request.replaced]) {
-        const gone = join(work, path);
-        await rm(gone, { recursive: true, force: true });
-        for (const d of made) if (d === gone || d.startsWith(`${gone}/`)) made.delete(d);
-      }
-      for await (const file of request.files) {
-        request.signal?.throwIfAborted();
-        const target = join(work, file.path);
-        const parent = dirname(target);
-        if (!made.has(parent)) {
-          await mkdir(parent, { recursive: true });
-          made.add(parent);
-        }
-        if (file.kind === 'symlink') {
-          await symlink(file.content.toString('utf8'), target);
+    await mkdir(dir, { recursive: true });
+    await realDir(berth);
+    await realDir(staging);
+    await realDir(releases);
+    const name = ownedName(request.commit);
+    const work = join(staging, name);
+    try {
+      const { manifest, bytesSent } = await build(request, state, work);
+      let written = true;
+      const after = await locked(async () => {
+        const active = await linkName(join(dir, 'current'));
+        if (active !== request.expectActive) throw stale('state changed', active);
+        if (!request.replaceExisting && (await isRelease(request.commit))) {
+          written = false; // another writer completed it first: theirs stands
         } else {
-          await writeFile(target, file.content, {
-            mode: file.kind === 'executable' ? 0o755 : 0o644,
-          });
-          await utimes(target, request.mtime, request.mtime);
+          await moveAside(join(releases, request.commit), trash);
+          await moveAside(manifestPath(request.commit), trash);
+          await rename(work, join(releases, request.commit));
+          const temp = join(releases, `${request.commit}.${randomBytes(4).toString('hex')}.tmp`);
+          try {
+            await writeFile(temp, serializeManifest(manifest), { flag: 'wx' });
+            await rename(temp, manifestPath(request.commit));
+          } catch (cause) {
+            // No manifest, no release: take the directory back out.
+            await rm(temp, { force: true }).catch(() => undefined);
+            await moveAside(join(releases, request.commit), trash).catch(() => undefined);
+            throw cause;
+          }
         }
-        bytesSent += file.content.length;
-      }
-      await mkdir(releases, { recursive: true });
-      await rename(work, join(releases, request.commit)).catch((cause: unknown) => {
-        const code = (cause as NodeJS.ErrnoException).code;
-        // Someone else completed that release since we last looked.
-        throw code === 'ENOTEMPTY' || code === 'EEXIST'
-          ? stale(`release ${request.commit} appeared meanwhile`, state.active)
-          : cause;
+        return request.activate ? activateLocked(request.commit, keep, expect, false) : readState();
       });
-      written = true;
-      known = { ...state, releases: [request.commit, ...state.releases] };
+      if (request.activate) prepareNext(request.commit);
+      return { bytesSent: written ? bytesSent : 0, written, state: after };
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => undefined);
+      release(name);
+      await emptyTrash().catch(() => undefined);
     }
-    const after = request.activate
-      ? await doActivate(request.commit, request.activate.keep ?? DEFAULT_KEEP)
-      : await current();
-    return { bytesSent, written, state: after };
   };
 
   const run = <T>(operation: string, work: () => Promise<T>): ResultAsync<T, TargetError> =>
     ResultAsync.fromPromise(work(), (cause): TargetError => {
+      // Whatever failed, the next step looks at the directory again.
+      known = undefined;
       const error = cause as NodeJS.ErrnoException & { found?: string };
       if (error.code === 'ESTATE') {
         return berthError.targetStateChanged({
@@ -285,42 +331,68 @@ export function directoryTarget(dir: string): ContentTarget {
         });
       if (error.name === 'AbortError')
         return berthError.aborted({ operation, message: `${operation} was aborted`, cause });
-      return io(operation)(cause);
+      return berthError.targetIo({
+        target: description,
+        operation,
+        message: `${description}: ${operation}: ${describeCause(cause)}`,
+        cause,
+      });
     });
+
+  const badCommit = (commit: string) =>
+    errAsync(
+      berthError.invalidInput({ field: 'commit', message: `"${commit}" is not a full commit SHA` }),
+    );
 
   return {
     description,
     state: (options) => run('read state', options?.fresh ? readState : current),
+    check: (commit, options) =>
+      isReleaseName(commit)
+        ? run(`check ${commit}`, () =>
+            checkDirectoryRelease(releases, commit, options?.full === true),
+          )
+        : badCommit(commit),
     stage: (request) =>
       isReleaseName(request.commit)
         ? run(`stage ${request.commit}`, () => doStage(request)).mapErr((e) =>
             e.kind === 'TargetStateChanged' ? { ...e, expected: request.expectActive } : e,
           )
-        : errAsync(
-            berthError.invalidInput({
-              field: 'commit',
-              message: `"${request.commit}" is not a full commit SHA`,
-            }),
-          ),
+        : badCommit(request.commit),
     activate: (commit, options: ActivateOptions = {}) =>
-      run(`activate ${commit}`, () => doActivate(commit, options.keep ?? DEFAULT_KEEP)),
+      run(`activate ${commit}`, async () => {
+        const state = await locked(() =>
+          activateLocked(commit, options.keep ?? DEFAULT_KEEP, options.expect, true),
+        );
+        prepareNext(commit);
+        await emptyTrash().catch(() => undefined);
+        return state;
+      }).mapErr((e) =>
+        e.kind === 'TargetStateChanged' ? { ...e, expected: options.expect?.active } : e,
+      ),
     rollback: () =>
       run('rollback', async () => {
         const state = await readState();
         if (!state.previous)
-          throw Object.assign(new Error('there is no previous release to roll back to'), {
-            code: 'ENORELEASE',
-          });
-        return doActivate(state.previous, Number.MAX_SAFE_INTEGER);
+          throw coded('ENORELEASE', 'there is no previous release to roll back to');
+        const previous = state.previous;
+        const after = await locked(() =>
+          activateLocked(previous, Number.MAX_SAFE_INTEGER, { active: state.active }, true),
+        );
+        prepareNext(previous);
+        return after;
       }),
-    prune: (keep) => run('prune', () => doPrune(keep)),
-    close: () =>
-      ResultAsync.fromSafePromise(
-        (async () => {
-          const left = prepared;
-          await settlePrepared();
-          if (left) await rm(left.path, { recursive: true, force: true });
-        })(),
-      ),
+    prune: (keep) =>
+      run('prune', async () => {
+        const gone = await locked(async () => {
+          const state = await readState();
+          const removed = await pruneLocked(keep, state);
+          known = { ...state, releases: state.releases.filter((n) => !removed.includes(n)) };
+          return removed;
+        });
+        await emptyTrash();
+        return gone;
+      }),
+    close: () => ResultAsync.fromSafePromise(ahead.drop().catch(() => undefined)),
   };
 }

@@ -237,7 +237,7 @@ describe('publishCommit to a directory target', () => {
     expect(await snapshot(join(siteDir, 'current/'))).toEqual({ 'index.html': 'site\n' });
   });
 
-  it('skips the hooks when a commit leaves the published folder as it was', async () => {
+  it('runs both hooks around a swap even when a commit leaves the published folder as it was', async () => {
     const confDir = await fixtures.dir('berth-publish-conf');
     const base = await commitFiles(
       repo,
@@ -270,7 +270,13 @@ describe('publishCommit to a directory target', () => {
       bytesSent: 0,
       changed: { added: [], modified: [], deleted: [] },
     });
-    expect(calls).toEqual([`check ${base}`, `reload ${base}`]);
+    // `current` moves to a new release: the gate and the reload cover that swap too.
+    expect(calls).toEqual([
+      `check ${base}`,
+      `reload ${base}`,
+      `check ${contentOnly}`,
+      `reload ${contentOnly}`,
+    ]);
     expect(await readlink(join(confDir, 'current'))).toBe(`.berth/releases/${contentOnly}`);
   });
 
@@ -289,7 +295,10 @@ describe('publishCommit to a directory target', () => {
       )._unsafeUnwrap();
     }
     expect((await readdir(join(keepDir, '.berth/releases'))).sort()).toEqual(
-      commits.slice(-3).sort(),
+      commits
+        .slice(-3)
+        .flatMap((c) => [c, `${c}.manifest`])
+        .sort(),
     );
     expect(await readlink(join(keepDir, '.berth/previous'))).toBe(`releases/${commits[3]}`);
   });

@@ -8,6 +8,7 @@ import {
 } from '../errors';
 import type { GitError } from '../errors';
 import { planRelease, subtree, type ReleasePlan } from './release-plan';
+import { treeIdOf, type ReleaseCheck } from './release-manifest';
 import type { ContentTarget, ReleaseState, StagedFile, TargetError } from './target';
 import { DEFAULT_KEEP } from './target';
 import { judgeTree, type TreeEntry } from './tree-safety';
@@ -45,6 +46,12 @@ export type PublishProgress =
       readonly deleted: number;
       readonly incremental: boolean;
     }
+  | {
+      readonly phase: 'repairing';
+      readonly commit: string;
+      /** What the check of the release found wrong (at most 20). */
+      readonly problems: readonly string[];
+    }
   | { readonly phase: 'staged'; readonly bytesSent: number }
   | { readonly phase: 'activated'; readonly commit: string };
 
@@ -65,6 +72,11 @@ export interface PublishOptions {
   readonly afterActivate?: ActivationHook;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: PublishProgress) => void;
+  /**
+   * Check the active release (its manifest, each file's size and mode) on every publish, and
+   * rebuild it when damaged (default true). `false` trusts it: for benchmarks only.
+   */
+  readonly verify?: boolean;
 }
 
 export interface PublishReport {
@@ -78,8 +90,10 @@ export interface PublishReport {
   };
   readonly bytesSent: number;
   readonly durationMs: number;
-  /** true when that commit was already active: nothing was done. */
+  /** true when that commit was already active and its release checked whole: nothing was done. */
   readonly unchanged: boolean;
+  /** true when the commit's release was missing or damaged and was rebuilt (and re-activated). */
+  readonly repaired: boolean;
   /** Submodules in the tree: reported, not followed, not published. */
   readonly gitlinks: readonly { readonly path: string; readonly commit: string }[];
 }
@@ -110,6 +124,7 @@ async function* stagedFiles(
       path: entry.path,
       kind: entry.mode === '120000' ? 'symlink' : entry.mode === '100755' ? 'executable' : 'file',
       content: blob.value,
+      oid: entry.oid,
     };
   }
 }
@@ -117,13 +132,18 @@ async function* stagedFiles(
 /**
  * Publishes a commit's tree into a target: resolve, judge the whole tree (an unsafe one is
  * refused with every offending path, nothing published), stage only what changed against the
- * active release, check, swap atomically, prune. Publishing the active commit is a no-op.
+ * active release, check, swap atomically, prune. Publishing the active commit checks its
+ * release (cheaply: manifest, sizes, modes) and rebuilds it when it is missing or damaged;
+ * otherwise it is a no-op. `beforeActivate` runs before every change of what `current` serves,
+ * `afterActivate` after every one. Another writer's swap during the publish fails it as
+ * `TargetStateChanged` (it is not overwritten).
  */
 export function publishCommit(options: PublishOptions): ResultAsync<PublishReport, PublishError> {
   const started = performance.now();
   const { source, target, signal } = options;
   const keep = options.keep ?? DEFAULT_KEEP;
   const subdir = options.subdir ?? '';
+  const verify = options.verify !== false;
   const releasePath = (commit: string) =>
     `${(options.mountPath ?? '').replace(/\/+$/, '')}/.berth/releases/${commit}`;
 
@@ -131,8 +151,9 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
     source.listTree(commit).map((entries) => subtree(entries, subdir));
 
   /** The active release's tree, when the source still has (or can fetch) it; else a full upload. */
-  const baseTree = (state: ReleaseState): ResultAsync<readonly TreeEntry[] | undefined, never> => {
-    const active = state.active;
+  const baseTree = (
+    active: string | undefined,
+  ): ResultAsync<readonly TreeEntry[] | undefined, never> => {
     if (!active) return okAsync(undefined);
     return source
       .resolve(active, signal ? { signal } : {})
@@ -141,12 +162,28 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
       .orElse(() => okAsync(undefined));
   };
 
-  const attempt = (commit: string, retried: boolean): ResultAsync<PublishReport, PublishError> => {
+  const checkOf = (
+    commit: string | undefined,
+    wanted: boolean,
+  ): ResultAsync<ReleaseCheck | undefined, TargetError> =>
+    commit && wanted ? target.check(commit, signal ? { signal } : {}) : okAsync(undefined);
+
+  const attempt = (commit: string): ResultAsync<PublishReport, PublishError> => {
     // Read the new tree while the target answers (the first answer may start a helper container).
     const nextTree = treeOf(commit);
     return target
-      .state({ ...(signal && { signal }), fresh: retried })
-      .andThen((state): ResultAsync<PublishReport, PublishError> => {
+      .state(signal ? { signal } : {})
+      .andThen((state) =>
+        ResultAsync.combine([
+          checkOf(state.active, verify),
+          // A release of this commit that is there but not active is checked before it is used.
+          checkOf(commit, state.active !== commit && state.releases.includes(commit)),
+        ] as const).map(([activeCheck, ownCheck]) => ({ state, activeCheck, ownCheck })),
+      )
+      .andThen(({ state, activeCheck, ownCheck }): ResultAsync<PublishReport, PublishError> => {
+        const isActive = state.active === commit;
+        const damaged = isActive ? activeCheck : ownCheck;
+        const repair = damaged !== undefined && !damaged.verified;
         const report = (
           plan: ReleasePlan | undefined,
           bytesSent: number,
@@ -162,11 +199,28 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
           bytesSent,
           durationMs: Math.round(performance.now() - started),
           unchanged: plan === undefined,
+          repaired: repair && isActive,
           gitlinks,
         });
-        if (state.active === commit) return okAsync(report(undefined, 0, []));
+        if (isActive && !repair) return okAsync(report(undefined, 0, []));
+        if (repair) {
+          options.onProgress?.({
+            phase: 'repairing',
+            commit,
+            problems: damaged.problems.slice(0, 20),
+          });
+        }
+        // Build on the active release only when it is whole (or unchecked, when asked not to).
+        const baseUsable =
+          !isActive &&
+          state.active !== undefined &&
+          state.releases.includes(state.active) &&
+          (activeCheck === undefined || activeCheck.verified);
 
-        return ResultAsync.combine([nextTree, baseTree(state)] as const)
+        return ResultAsync.combine([
+          nextTree,
+          baseTree(baseUsable ? state.active : undefined),
+        ] as const)
           .andThen(([next, base]) =>
             symlinkTargets(source, next).andThen((links) => {
               const verdict = judgeTree(next, links);
@@ -179,30 +233,26 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
                   }),
                 );
               }
-              const usable =
-                base && state.active && state.releases.includes(state.active) ? base : undefined;
-              const plan = planRelease(
-                usable,
-                next.filter((e) => e.mode !== '160000'),
-              );
+              const files = next.filter((e) => e.mode !== '160000');
+              const plan = planRelease(base, files);
               options.onProgress?.({
                 phase: 'planned',
                 files: plan.send.length,
                 deleted: plan.deleted.length,
-                incremental: usable !== undefined,
+                incremental: base !== undefined,
               });
+              const published = files.filter((e) => e.type === 'blob');
               return okAsync({
                 plan,
-                incremental: usable !== undefined,
+                incremental: base !== undefined,
                 gitlinks: verdict.gitlinks,
+                tree: treeIdOf(published, commit),
               });
             }),
           )
-          .andThen(({ plan, incremental, gitlinks }) => {
-            // The same files as the active release (say, a configuration folder a content-only
-            // commit did not touch): nothing to check or reload, the swap is all there is.
-            const sameFiles = incremental && plan.send.length === 0 && plan.deleted.length === 0;
-            const activateNow = options.beforeActivate === undefined || sameFiles;
+          .andThen(({ plan, incremental, gitlinks, tree }) => {
+            const activateNow = options.beforeActivate === undefined;
+            const expect = { active: state.active };
             return target
               .stage({
                 commit,
@@ -212,6 +262,8 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
                 replaced: incremental ? plan.modified : [],
                 mtime: new Date(),
                 expectActive: state.active,
+                tree,
+                ...(repair && { replaceExisting: true }),
                 ...(activateNow && { activate: { keep } }),
                 ...(signal && { signal }),
               })
@@ -226,29 +278,23 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
                 const activated: ResultAsync<unknown, PublishError> = activateNow
                   ? okAsync(undefined)
                   : (options.beforeActivate?.(context) ?? okAsync(undefined)).andThen(() =>
-                      target.activate(commit, { keep, ...(signal && { signal }) }),
+                      target.activate(commit, { keep, expect, ...(signal && { signal }) }),
                     );
                 return activated
                   .andThen(() => {
                     options.onProgress?.({ phase: 'activated', commit });
-                    if (sameFiles) return okAsync(undefined);
+                    // Every change of what `current` serves, a swap to identical files included.
                     return options.afterActivate?.(context) ?? okAsync(undefined);
                   })
                   .map(() => report(plan, staged.bytesSent, gitlinks));
               });
-          })
-          .orElse((error) =>
-            // Someone changed the target under us (or the base vanished): look again, once.
-            error.kind === 'TargetStateChanged' && !retried
-              ? attempt(commit, true)
-              : errAsync(error),
-          );
+          });
       });
   };
 
   return source.resolve(options.commit, signal ? { signal } : {}).andThen((commit) => {
     options.onProgress?.({ phase: 'resolved', commit });
-    return attempt(commit, false);
+    return attempt(commit);
   });
 }
 

@@ -5,12 +5,14 @@ const CHUNK = 256 * 1024;
 
 /**
  * The staged files as a tar byte stream, built entry by entry (memory stays at about one file
- * plus one chunk), in chunks of about 256 KiB, counting content bytes into `counter`.
+ * plus one chunk), in chunks of about 256 KiB, counting content bytes into `counter`. `trailer`,
+ * asked once every file went through, gives one more file to end with (the release's manifest).
  */
 export async function* tarStream(
   files: AsyncIterable<StagedFile>,
   mtime: Date,
   counter: { bytes: number },
+  trailer?: () => { readonly path: string; readonly content: Buffer },
 ): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let size = 0;
@@ -40,6 +42,12 @@ export async function* tarStream(
       pending = [];
       size = 0;
     }
+  }
+  if (trailer) {
+    const last = trailer();
+    pending.push(
+      ...tarEntry({ path: last.path, type: 'file', content: last.content, mode: 0o644, mtime }),
+    );
   }
   pending.push(TAR_END);
   yield Buffer.concat(pending);

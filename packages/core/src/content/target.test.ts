@@ -49,6 +49,8 @@ function request(
 
 interface Fixture {
   target: ContentTarget;
+  /** A second writer on the same content (another process would be one). */
+  another(): ContentTarget;
   /** Runs a shell command where the content is, in the content's root. */
   shell(command: string): Promise<string>;
   dispose(): Promise<void>;
@@ -59,6 +61,7 @@ const fixtures: Record<string, () => Promise<Fixture>> = {
     const dir = await mkdtemp(join(tmpdir(), 'berth-target-'));
     return {
       target: directoryTarget(dir),
+      another: () => directoryTarget(dir),
       shell: async (command) => (await sh('sh', ['-c', command], { cwd: dir })).stdout,
       dispose: () => rm(dir, { recursive: true, force: true }),
     };
@@ -85,14 +88,21 @@ const fixtures: Record<string, () => Promise<Fixture>> = {
       })
     )._unsafeUnwrap();
     const target = containerTarget(t.docker, { container: data.name, path: '/www', labels });
+    const others: ContentTarget[] = [];
     return {
       target,
+      another: () => {
+        const other = containerTarget(t.docker, { container: data.name, path: '/www', labels });
+        others.push(other);
+        return other;
+      },
       shell: async (command) => {
         const r = (await reader.exec(['sh', '-c', `cd /www && ${command}`]))._unsafeUnwrap();
         if (r.exitCode !== 0) throw new Error(r.stderr);
         return r.stdout;
       },
       dispose: async () => {
+        for (const other of others) (await other.close())._unsafeUnwrap();
         (await target.close())._unsafeUnwrap();
         (await reader.remove())._unsafeUnwrap();
         await removeRunResources(t.docker, `${t.runId}-file`);
@@ -217,11 +227,92 @@ describe.each(Object.keys(fixtures))('%s target', (kind) => {
     const state = (await f.target.activate(B, { keep: 2 }))._unsafeUnwrap();
     expect(state).toMatchObject({ active: B, previous: A });
     expect([...state.releases].sort()).toEqual([A, B]);
-    expect(await f.shell('ls .berth/releases | sort')).toBe(`${A}\n${B}\n`);
+    expect(await f.shell('ls .berth/releases | sort')).toBe(
+      `${A}\n${A}.manifest\n${B}\n${B}.manifest\n`,
+    );
   });
 
   it('refuses to activate a release that is not there', async () => {
     expect((await f.target.activate(C))._unsafeUnwrapErr()).toMatchObject({ kind: 'InvalidInput' });
     expect(await f.shell('readlink current')).toBe(`.berth/releases/${B}\n`);
+  });
+
+  it('takes what is at a release path without a manifest for stale staging: rebuilt, never activated as is', async () => {
+    const E = 'e'.repeat(40);
+    await f.shell(
+      `mkdir -p .berth/releases/${E} && echo foreign > .berth/releases/${E}/index.html`,
+    );
+    expect((await f.target.state({ fresh: true }))._unsafeUnwrap().releases).not.toContain(E);
+    expect((await f.target.activate(E))._unsafeUnwrapErr()).toMatchObject({ kind: 'InvalidInput' });
+    const report = (
+      await f.target.stage(
+        request(E, { expectActive: B, list: { 'index.html': 'E', 'a/b.txt': 'b' }, activate: {} }),
+      )
+    )._unsafeUnwrap();
+    expect(report).toMatchObject({ written: true, state: { active: E, previous: B } });
+    expect(await f.shell('cat current/index.html current/a/b.txt')).toBe('Eb');
+    const check = (await f.target.check(E))._unsafeUnwrap();
+    expect(check).toMatchObject({ commit: E, verified: true, problems: [], files: 2 });
+    expect((await f.target.check(E, { full: true }))._unsafeUnwrap().verified).toBe(true);
+  });
+
+  it('two writers racing from the same active release: one swaps, the other says TargetStateChanged', async () => {
+    const active = (await f.target.state({ fresh: true }))._unsafeUnwrap().active;
+    const F = 'f'.repeat(40);
+    const G = '9'.repeat(40);
+    const big = (tag: string) =>
+      Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`p/${i}.html`, `${tag} ${i}`]));
+    const other = f.another();
+    const outcomes = await Promise.all([
+      f.target.stage(request(F, { expectActive: active, list: big('F'), activate: {} })),
+      other.stage(request(G, { expectActive: active, list: big('G'), activate: {} })),
+    ]);
+    const ok = outcomes.filter((o) => o.isOk());
+    const failed = outcomes.filter((o) => o.isErr());
+    expect(ok).toHaveLength(1);
+    expect(failed[0]?._unsafeUnwrapErr()).toMatchObject({ kind: 'TargetStateChanged' });
+    const live = (await f.shell('readlink current')).trim().split('/').pop() ?? '';
+    expect([F, G]).toContain(live);
+    expect(ok[0]?._unsafeUnwrap().state.active).toBe(live);
+    // The winner's release is whole; the loser's never became one, and left no work behind.
+    const check = (await f.target.check(live, { full: true }))._unsafeUnwrap();
+    expect(check).toMatchObject({ verified: true, files: 200 });
+    const loser = live === F ? G : F;
+    expect((await f.target.state({ fresh: true }))._unsafeUnwrap().releases).not.toContain(loser);
+    // Back to where the next tests expect to be.
+    (await f.target.activate('e'.repeat(40)))._unsafeUnwrap();
+  });
+
+  it('finds a damaged release: a file missing, a size changed, an extra file, a changed byte', async () => {
+    const E = 'e'.repeat(40);
+    await f.shell(`cd .berth/releases/${E} && rm a/b.txt && echo extra > x.txt`);
+    const cheap = (await f.target.check(E))._unsafeUnwrap();
+    expect(cheap.verified).toBe(false);
+    expect(cheap.problems).toContain('a/b.txt: missing');
+    await f.shell(`cd .berth/releases/${E} && printf F > index.html`);
+    const full = (await f.target.check(E, { full: true }))._unsafeUnwrap();
+    expect(full.problems).toEqual(
+      expect.arrayContaining([
+        'a/b.txt: missing',
+        'x.txt: not in the tree',
+        expect.stringMatching(/^index\.html: content [0-9a-f]{40}, expected/),
+      ]),
+    );
+    // Rebuilt in place when asked, and whole again.
+    (
+      await f.target.stage(
+        request(E, {
+          expectActive: E,
+          list: { 'index.html': 'E', 'a/b.txt': 'b' },
+          replaceExisting: true,
+          activate: {},
+        }),
+      )
+    )._unsafeUnwrap();
+    expect((await f.target.check(E, { full: true }))._unsafeUnwrap()).toMatchObject({
+      verified: true,
+      problems: [],
+    });
+    expect(await f.shell('ls current')).toBe('a\nindex.html\n');
   });
 });

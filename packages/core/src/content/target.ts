@@ -8,6 +8,7 @@ import type {
   TargetStateChangedError,
   TimeoutError,
 } from '../errors';
+import type { ReleaseCheck } from './release-manifest';
 
 /**
  * Where releases live and how the active one is swapped: the port the publisher talks to.
@@ -17,10 +18,14 @@ import type {
  *     <path>/current            -> .berth/releases/<sha>   (relative symlink, swapped by rename)
  *     <path>/.berth/previous    -> releases/<sha>
  *     <path>/.berth/releases/<sha>/…   one complete tree per release, unchanged files hard-linked
- *     <path>/.berth/staging/…          releases being written; never served
+ *     <path>/.berth/releases/<sha>.manifest   written last: the tree id and every file's path,
+ *                                      mode, size and blob id (see release-manifest.ts)
+ *     <path>/.berth/staging/<owned name>/…   one work directory per publish; never served
  *
- * A release directory appears by rename only once it is complete, and `current` changes by
- * rename only, so a reader sees the old tree or the new one and nothing between.
+ * A release directory appears by rename only once it is complete, and counts as a release only
+ * with its manifest; anything else at a release path is stale staging, moved aside and rebuilt.
+ * `current` changes by rename only, and only to a verified release, so a reader sees the old
+ * tree or the new one and nothing between.
  */
 export interface ContentTarget {
   /** e.g. `container www-content:/www` or `directory /srv/www`. */
@@ -36,6 +41,15 @@ export interface ContentTarget {
   }): ResultAsync<ReleaseState, TargetError>;
   /** Writes a release (skipped when that release is already complete) and, if asked, activates it. */
   stage(request: StageRequest): ResultAsync<StageReport, TargetError>;
+  /**
+   * Checks a release against its manifest: `cheap` (default) stats every file for its size and
+   * mode; `full` also re-hashes every file against its blob id and finds extra files. A damaged
+   * or missing release is an answer (`verified: false` with the problems), not an error.
+   */
+  check(
+    commit: string,
+    options?: { readonly full?: boolean; readonly signal?: AbortSignal },
+  ): ResultAsync<ReleaseCheck, TargetError>;
   /** Swaps `current` to a complete release and prunes to `keep`. */
   activate(commit: string, options?: ActivateOptions): ResultAsync<ReleaseState, TargetError>;
   /** Re-activates the previous release. */
@@ -63,6 +77,8 @@ export interface StagedFile {
   readonly kind: 'file' | 'executable' | 'symlink';
   /** File content, or the symlink's target. */
   readonly content: Buffer;
+  /** Its git blob id, when known (else the target hashes the content for the manifest). */
+  readonly oid?: string;
 }
 
 export interface StageRequest {
@@ -82,6 +98,13 @@ export interface StageRequest {
   readonly mtime: Date;
   /** The active release the caller believes is there; the target refuses to build on a stale view. */
   readonly expectActive: string | undefined;
+  /** The tree id the release must have: a staged release that does not is discarded (`TargetIo`). */
+  readonly tree?: string;
+  /**
+   * The release at this commit's path is damaged (a check said so): build a new one and put it
+   * in its place, even though a manifest is there.
+   */
+  readonly replaceExisting?: boolean;
   /** Activate in the same step (one round trip where the adapter can). */
   readonly activate?: ActivateOptions;
   readonly signal?: AbortSignal;
@@ -90,6 +113,11 @@ export interface StageRequest {
 export interface ActivateOptions {
   /** Releases to keep after activation (default 5); the active and previous are always kept. */
   readonly keep?: number;
+  /**
+   * Swap only if this is still the active release (`undefined`: none is): another writer's
+   * swap since then fails the activation as `TargetStateChanged` instead of being overwritten.
+   */
+  readonly expect?: { readonly active: string | undefined };
   readonly signal?: AbortSignal;
 }
 
