@@ -199,3 +199,4 @@ export type {
   LaggingNode,
 } from './coordination/watch-errors';
 export { listNodeStatuses, readAnnouncement } from './coordination/fleet';
+export type { PendingHook } from './coordination/watch-types';

@@ -155,6 +155,18 @@ export async function runWatchDaemon(
           { event: event.type, revision: event.revision, error: event.error },
           event.error.message,
         );
+      else if (event.type === 'hook-failed')
+        log.warn(
+          {
+            event: event.type,
+            hook: event.hook,
+            target: event.target,
+            commit: event.commit,
+            attempt: event.attempt,
+            error: event.error,
+          },
+          `${event.hook} of ${event.target} failed (attempt ${event.attempt}): ${event.error.message}`,
+        );
       else if (event.type !== 'health') log.info({ event: event.type }, event.type);
     }
   })();

@@ -46,7 +46,9 @@ export async function startDaemonHttp(options: DaemonHttpOptions): Promise<Daemo
       case '/healthz': {
         const status = options.status();
         const ready = status.commit !== undefined && status.healthy;
-        return send(response, ready ? 200 : 503, 'application/json', `${JSON.stringify(status)}\n`);
+        // The body never contradicts the code: `healthy` is what the code says.
+        const body = { ...status, healthy: ready };
+        return send(response, ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
       }
       case '/metrics':
         return send(

@@ -1,6 +1,7 @@
 // A node's status as written under the status prefix, one key per node: pure encoding and naming.
 import { err, ok, type Result } from 'neverthrow';
 import { berthError, type InvalidInputError } from '../errors';
+import type { PendingHook } from './watch-types';
 
 /** What a watcher node says about itself, at `<statusPrefix><nodeId>`. */
 export interface NodeStatus {
@@ -21,6 +22,8 @@ export interface NodeStatus {
   readonly activeSince?: string;
   /** The last sync's time from the announcement reaching the node to every target serving it, in ms. */
   readonly lastSyncMs?: number;
+  /** An after-swap hook (e.g. the nginx reload) failing for `commit`: the node does not count as serving it. */
+  readonly pendingHook?: PendingHook;
 }
 
 /** Where nodes write their status when not told: beside, never under, the watched key. */
@@ -81,6 +84,7 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
   const s = parsed as Record<string, unknown>;
   if (typeof s.nodeId !== 'string' || typeof s.ok !== 'boolean') return undefined;
   const error = s.error as { kind?: unknown; message?: unknown } | undefined;
+  const pendingHook = decodePendingHook(s.pendingHook);
   return {
     nodeId: s.nodeId,
     commit: optionalString(s.commit),
@@ -95,5 +99,27 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
     ...(typeof s.activeSince === 'string' && { activeSince: s.activeSince }),
     ...(typeof s.lastSyncMs === 'number' &&
       Number.isFinite(s.lastSyncMs) && { lastSyncMs: s.lastSyncMs }),
+    ...(pendingHook && { pendingHook }),
+  };
+}
+
+function decodePendingHook(value: unknown): PendingHook | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const h = value as Record<string, unknown>;
+  const error = h.error as { kind?: unknown; message?: unknown } | undefined;
+  if (
+    typeof h.target !== 'string' ||
+    typeof h.commit !== 'string' ||
+    typeof error?.kind !== 'string' ||
+    typeof error.message !== 'string'
+  )
+    return undefined;
+  return {
+    hook: 'afterActivate',
+    target: h.target,
+    commit: h.commit,
+    attempts: typeof h.attempts === 'number' ? h.attempts : 1,
+    since: optionalString(h.since) ?? '',
+    error: { kind: error.kind, message: error.message },
   };
 }

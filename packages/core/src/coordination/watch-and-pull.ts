@@ -1,6 +1,7 @@
 // The CDN node: follow an etcd key, publish the commit it names into the targets, report status.
 import { ResultAsync, err, errAsync, ok, type Result } from 'neverthrow';
 import { berthError, type AbortedError, type InvalidInputError } from '../errors';
+import { AfterHookRetry } from './after-hook-retry';
 import { parseAnnouncement, previewValue, type Announcement } from './announcement';
 import { CoalescingSync, type SyncLoopEvent, type Wanted } from './coalescing-sync';
 import { getKey } from './etcd-kv';
@@ -70,6 +71,29 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
   });
   const state = new WatchState({ nodeId, key, emit, publishStatus: (s) => statusWriter.update(s) });
 
+  // Publishes and after-hook retries take turns, so a reload never runs beside a swap.
+  let turn: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = turn.then(work);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  const afterHooks = new AfterHookRetry({
+    retry: config.retry,
+    serial,
+    onPending: (hook) => state.hookPending(hook),
+    emit: (event) => {
+      if (event.type === 'hook-failed')
+        logger?.warn(
+          { nodeId, key, target: event.target, commit: event.commit, error: event.error },
+          `${event.hook} of ${event.target} failed: the node stays unhealthy and retries it`,
+        );
+      else if (event.type === 'hook-recovered')
+        logger?.info({ nodeId, key, target: event.target, commit: event.commit }, 'hook recovered');
+      emit(event);
+    },
+  });
+
   const onSyncEvent = (event: SyncLoopEvent<Announcement, Applied, WatchSyncError>) => {
     const revision = event.wanted.revision;
     switch (event.type) {
@@ -113,14 +137,20 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
   };
 
   const sync = new CoalescingSync<Announcement, Applied, WatchSyncError>({
-    run: (wanted, { signal }) => {
-      const startedAt = now();
-      return syncTargets(source, targets, wanted.value, signal).map((report) => ({
-        ...report,
-        startedAt,
-        finishedAt: now(),
-      }));
-    },
+    run: (wanted, { signal }) =>
+      new ResultAsync(
+        serial(async () => {
+          const startedAt = now();
+          const synced = await syncTargets(
+            source,
+            targets,
+            wanted.value,
+            signal,
+            afterHooks.record,
+          );
+          return synced.map((report) => ({ ...report, startedAt, finishedAt: now() }));
+        }),
+      ),
     retry: config.retry,
     debounce: config.debounce,
     jitterMs: config.jitterMs,
@@ -228,6 +258,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
       watchSettled();
       await follower.stop();
       await sync.stop();
+      await afterHooks.stop();
       // A first sync that finished before the stop settles `ready` with its own outcome.
       await firstSettled;
       settleReady(err(stoppedError()));
@@ -255,6 +286,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
         : { kind: 'absent', revision: read.revision };
       const outcome = observe(observed, true);
       sync.retryNow();
+      afterHooks.retryNow();
       return new ResultAsync(outcome).map(() => state.snapshot());
     });
   };
