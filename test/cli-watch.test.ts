@@ -1,5 +1,6 @@
 // `berth watch` as a process, as an operator runs it: health over HTTP, SIGHUP, SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,5 +107,46 @@ describe('berth watch', () => {
     expect(await exited).toBe(0);
     expect((await listNodeStatuses(etcd, key))._unsafeUnwrap()).toEqual([]);
     expect(stderr.join('')).toContain('"msg":"stopped"');
+  });
+
+  it('exits 3 at once, naming the address, when the --http port is taken, and starts no watcher', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    const busyKey = `${key}-busy`;
+    try {
+      await etcdClientOf(etcd).put(busyKey).value('main');
+      const child = spawn(
+        process.execPath,
+        [
+          join(root, 'packages/cli/dist/bin.js'),
+          'watch',
+          ...['--key', busyKey, '--repo', repo.url, '--node-id', 'busy-node'],
+          ...['--target', `site/=dir:${await fixtures.dir('berth-cli-busy')}`],
+          ...['--http', `127.0.0.1:${port}`, '--etcd-endpoints', serviceEnv().etcdEndpoint],
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const stderr: string[] = [];
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+      // Bounded: a daemon that kept running without its endpoint would never get here.
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`still running: ${stderr.join('')}`));
+        }, 30_000);
+        child.once('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      expect(code).toBe(3);
+      expect(stderr.join('')).toContain(`ListenFailed: cannot serve --http on 127.0.0.1:${port}`);
+      expect(stderr.join('')).toContain('EADDRINUSE');
+      expect((await listNodeStatuses(etcd, busyKey))._unsafeUnwrap()).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      await etcdClientOf(etcd).delete().key(busyKey);
+    }
   });
 });

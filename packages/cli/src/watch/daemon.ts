@@ -15,7 +15,7 @@ import {
   type WatchStatus,
   type WatchTarget,
 } from '@berth/core';
-import { startDaemonHttp, type DaemonHttp } from './http-server';
+import { isListenFailure, startDaemonHttp, type DaemonHttp } from './http-server';
 import { createWatchMetrics } from './metrics';
 import type { TargetSpec } from './target-spec';
 
@@ -118,6 +118,46 @@ export async function runWatchDaemon(
   });
 
   const nodeId = config.nodeId ?? hostname();
+  const metrics = createWatchMetrics({ node: nodeId, key: config.key });
+  let watcher: WatchHandle | undefined;
+  let http: DaemonHttp | undefined;
+  if (config.http) {
+    // Bound before the watcher starts: a node without its health endpoint does not run at all.
+    const listening = await startDaemonHttp({
+      listen: config.http,
+      status: () => watcher?.status(),
+      metrics,
+      title: `${config.key} · ${nodeId}`,
+      fleet: async () => {
+        const [nodes, wanted] = await Promise.all([
+          listNodeStatuses(
+            etcd.value,
+            config.key,
+            config.statusPrefix ? { statusPrefix: config.statusPrefix } : {},
+          ),
+          readAnnouncement(etcd.value, config.key),
+        ]);
+        return {
+          key: config.key,
+          node: nodeId,
+          generatedAt: new Date().toISOString(),
+          wanted: wanted.isOk() ? wanted.value?.commit : undefined,
+          nodes: nodes.isOk() ? nodes.value : [],
+        };
+      },
+    }).catch((error: unknown) => {
+      if (isListenFailure(error)) return error;
+      throw error;
+    });
+    if (isListenFailure(listening)) {
+      etcd.value.close();
+      for (const t of targets) void (await t.target.close());
+      return { ok: false, error: listening };
+    }
+    http = listening;
+    log.info({ url: http.url }, `status page, /healthz and /metrics at ${http.url}`);
+  }
+
   const started = watchAndPull({
     etcd: etcd.value,
     key: config.key,
@@ -132,13 +172,14 @@ export async function runWatchDaemon(
     ...(config.jitterMs !== undefined && { jitterMs: config.jitterMs }),
   });
   if (started.isErr()) {
+    await http?.close();
     etcd.value.close();
     return { ok: false, error: started.error };
   }
-  const watcher: WatchHandle = started.value;
-  const metrics = createWatchMetrics({ node: nodeId, key: config.key });
+  watcher = started.value;
+  const running: WatchHandle = watcher;
   void (async () => {
-    for await (const event of watcher.events) {
+    for await (const event of running.events) {
       metrics.observe(event);
       if (event.type === 'synced')
         log.info(
@@ -171,37 +212,9 @@ export async function runWatchDaemon(
     }
   })();
 
-  let http: DaemonHttp | undefined;
-  if (config.http) {
-    http = await startDaemonHttp({
-      listen: config.http,
-      status: () => watcher.status(),
-      metrics,
-      title: `${config.key} · ${nodeId}`,
-      fleet: async () => {
-        const [nodes, wanted] = await Promise.all([
-          listNodeStatuses(
-            etcd.value,
-            config.key,
-            config.statusPrefix ? { statusPrefix: config.statusPrefix } : {},
-          ),
-          readAnnouncement(etcd.value, config.key),
-        ]);
-        return {
-          key: config.key,
-          node: nodeId,
-          generatedAt: new Date().toISOString(),
-          wanted: wanted.isOk() ? wanted.value?.commit : undefined,
-          nodes: nodes.isOk() ? nodes.value : [],
-        };
-      },
-    });
-    log.info({ url: http.url }, `status page, /healthz and /metrics at ${http.url}`);
-  }
-
   const release = io.onHangup(() => {
     log.info({}, 'SIGHUP: syncing now');
-    void watcher.syncNow();
+    void running.syncNow();
   });
   await new Promise<void>((resolve) => {
     if (io.stop.aborted) resolve();
@@ -209,10 +222,10 @@ export async function runWatchDaemon(
   });
   release();
   log.info({}, 'stopping: the publish in flight finishes first');
-  await watcher.stop();
+  await running.stop();
   await http?.close();
   for (const t of targets) void (await t.target.close());
-  const status = watcher.status();
+  const status = running.status();
   etcd.value.close();
   log.info({}, 'stopped');
   return { ok: true, nodeId, status };
