@@ -200,3 +200,4 @@ export type {
 } from './coordination/watch-errors';
 export { listNodeStatuses, readAnnouncement } from './coordination/fleet';
 export type { PendingHook } from './coordination/watch-types';
+export { normalizeKey } from './coordination/etcd-key';

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { errAsync, okAsync } from 'neverthrow';
 import {
   connectDocker,
   connectEtcd,
@@ -10,6 +11,8 @@ import {
   openGitSource,
   readAnnouncement,
   watchAndPull,
+  type ActivationHook,
+  type BerthError,
   type DockerConnection,
   type WatchHandle,
   type WatchStatus,
@@ -59,6 +62,13 @@ export type DaemonResult =
   | { readonly ok: true; readonly nodeId: string; readonly status: WatchStatus }
   | { readonly ok: false; readonly error: { readonly kind: string; readonly message: string } };
 
+function nginxAbsent(error: BerthError): boolean {
+  return (
+    (error.kind === 'NotFound' && error.resource === 'container') ||
+    (error.kind === 'DockerApi' && (error.statusCode === 404 || error.statusCode === 409))
+  );
+}
+
 function logger(io: DaemonIo) {
   const at = (level: string) => (obj: object, msg?: string) =>
     io.log({ level, time: new Date().toISOString(), ...obj, ...(msg && { msg }) });
@@ -100,6 +110,19 @@ export async function runWatchDaemon(
     return { ok: false, error: source.error };
   }
   const hooks = config.nginx && docker ? { docker, container: config.nginx } : undefined;
+  // nginx not created or not running (yet): nothing serves, so there is nothing to check against
+  // or reload; it reads current/ when it starts. So the node comes up in any start order.
+  const unlessNginxAbsent =
+    (hook: ActivationHook, what: string): ActivationHook =>
+    (context) =>
+      hook(context).orElse((error) => {
+        if (!nginxAbsent(error)) return errAsync(error);
+        log.warn(
+          { event: 'nginx-absent', container: config.nginx, commit: context.commit },
+          `nginx container ${config.nginx ?? ''} is not running: ${what} skipped (${error.message})`,
+        );
+        return okAsync(undefined);
+      });
   const targets: WatchTarget[] = config.targets.map((spec) => {
     const target =
       spec.kind === 'container' && docker
@@ -113,7 +136,10 @@ export async function runWatchDaemon(
       mountPath: spec.path,
       ...(config.keep !== undefined && { keep: config.keep }),
       ...(configuration &&
-        hooks && { beforeActivate: nginxConfigCheck(hooks), afterActivate: nginxReload(hooks) }),
+        hooks && {
+          beforeActivate: unlessNginxAbsent(nginxConfigCheck(hooks), 'nginx -t'),
+          afterActivate: unlessNginxAbsent(nginxReload(hooks), 'reload'),
+        }),
     };
   });
 
@@ -196,7 +222,14 @@ export async function runWatchDaemon(
           { event: event.type, revision: event.revision, error: event.error },
           event.error.message,
         );
-      else if (event.type === 'hook-failed')
+      else if (event.type === 'waiting') {
+        // Once at first, then every tenth look: a node waiting for its container is not news.
+        if (event.attempt === 1 || event.attempt % 10 === 0)
+          log.warn(
+            { event: event.type, container: event.container, attempt: event.attempt },
+            event.message,
+          );
+      } else if (event.type === 'hook-failed')
         log.warn(
           {
             event: event.type,

@@ -5,6 +5,7 @@ import { isFullSha } from './announcement';
 import { interruptibleSleep } from './backoff';
 import type { EtcdConnection } from './etcd';
 import type { EtcdFailure } from './etcd-failure';
+import { normalizeKey } from './etcd-key';
 import { getPrefix } from './etcd-kv';
 import {
   checkStatusPrefix,
@@ -84,9 +85,12 @@ function timeoutError(
  */
 export function waitForConvergence(
   etcd: EtcdConnection,
-  key: string,
+  givenKey: string,
   options: WaitForConvergenceOptions,
 ): ResultAsync<readonly NodeStatus[], WaitForConvergenceError> {
+  const normalized = normalizeKey(givenKey);
+  if (normalized.isErr()) return errAsync(normalized.error);
+  const key = normalized.value;
   const commit = typeof options?.commit === 'string' ? options.commit.toLowerCase() : '';
   const minNodes = options?.minNodes ?? 1;
   const invalid = (field: string, message: string) =>

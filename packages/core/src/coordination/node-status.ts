@@ -1,7 +1,8 @@
 // A node's status as written under the status prefix, one key per node: pure encoding and naming.
 import { err, ok, type Result } from 'neverthrow';
 import { berthError, type InvalidInputError } from '../errors';
-import type { PendingHook } from './watch-types';
+import { normalizeKey } from './etcd-key';
+import type { PendingHook, Waiting } from './watch-types';
 
 /** What a watcher node says about itself, at `<statusPrefix><nodeId>`. */
 export interface NodeStatus {
@@ -24,11 +25,15 @@ export interface NodeStatus {
   readonly lastSyncMs?: number;
   /** An after-swap hook (e.g. the nginx reload) failing for `commit`: the node does not count as serving it. */
   readonly pendingHook?: PendingHook;
+  /** Set while the node waits for a target's container to exist: `state` is then `waiting`. */
+  readonly waiting?: Waiting;
+  /** `waiting` for a container, else `active`. Absent from nodes of older versions. */
+  readonly state?: 'active' | 'waiting';
 }
 
 /** Where nodes write their status when not told: beside, never under, the watched key. */
 export function defaultStatusPrefix(key: string): string {
-  return `berth/status/${key.replace(/^\/+/, '')}/`;
+  return `berth/status/${normalizeKey(key).unwrapOr(key)}/`;
 }
 
 /** The key a node writes its status to. */
@@ -85,6 +90,16 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
   if (typeof s.nodeId !== 'string' || typeof s.ok !== 'boolean') return undefined;
   const error = s.error as { kind?: unknown; message?: unknown } | undefined;
   const pendingHook = decodePendingHook(s.pendingHook);
+  const w = s.waiting as Record<string, unknown> | undefined;
+  const waiting: Waiting | undefined =
+    w && typeof w.container === 'string' && typeof w.message === 'string'
+      ? {
+          for: 'container',
+          container: w.container,
+          message: w.message,
+          since: optionalString(w.since) ?? '',
+        }
+      : undefined;
   return {
     nodeId: s.nodeId,
     commit: optionalString(s.commit),
@@ -100,6 +115,8 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
     ...(typeof s.lastSyncMs === 'number' &&
       Number.isFinite(s.lastSyncMs) && { lastSyncMs: s.lastSyncMs }),
     ...(pendingHook && { pendingHook }),
+    ...(s.state === 'waiting' || s.state === 'active' ? { state: s.state } : {}),
+    ...(waiting && { waiting }),
   };
 }
 

@@ -29,6 +29,14 @@ interface Applied extends SyncReport {
 /** What became of an observed value: applied (undefined when there was nothing to apply) or why not. */
 type Outcome = Result<Applied | undefined, WatchSyncError>;
 
+/** The longest wait between two looks for a container that does not exist yet. */
+const WAIT_MAX_MS = 2_000;
+
+/** The container a sync found missing (a target's data container not created yet), if that is the error. */
+function missingContainer(error: WatchSyncError): string | undefined {
+  return error.kind === 'NotFound' && error.resource === 'container' ? error.ref : undefined;
+}
+
 const stoppedError = (): AbortedError =>
   berthError.aborted({ operation: 'watchAndPull', message: 'the watcher was stopped' });
 
@@ -55,7 +63,8 @@ export function watchAndPull(options: WatchAndPullOptions): Result<WatchHandle, 
 }
 
 function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions): WatchHandle {
-  const { etcd, key, source, targets, nodeId, logger } = options;
+  const { etcd, source, targets, nodeId, logger } = options;
+  const key = config.key;
   const events = new EventStream<WatchEvent>();
   const emit = (event: WatchEvent) => events.emit(event);
   const statusWriter = new StatusWriter({
@@ -115,7 +124,23 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
           timings,
         });
       }
-      case 'failed':
+      case 'failed': {
+        const container = missingContainer(event.error);
+        if (container !== undefined) {
+          state.waiting(event.error, container, sync.consecutiveFailures);
+          if (event.attempt === 1)
+            logger?.warn(
+              { nodeId, key, revision, container },
+              `waiting for container ${container} to exist`,
+            );
+          return emit({
+            type: 'waiting',
+            revision,
+            container,
+            message: `waiting for container ${container} to exist: ${event.error.message}`,
+            attempt: event.attempt,
+          });
+        }
         state.failed(event.error, sync.consecutiveFailures);
         logger?.warn(
           { nodeId, key, revision, attempt: event.attempt, error: event.error },
@@ -129,6 +154,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
           attempt: event.attempt,
           final: event.final,
         });
+      }
       case 'retrying':
         return emit({ type: 'retrying', revision, attempt: event.attempt, delayMs: event.delayMs });
       case 'superseded':
@@ -155,6 +181,10 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     debounce: config.debounce,
     jitterMs: config.jitterMs,
     stopped: stoppedError,
+    waitingFor: (error) =>
+      missingContainer(error) === undefined
+        ? undefined
+        : { initialMs: config.retry.initialMs, maxMs: Math.min(config.retry.maxMs, WAIT_MAX_MS) },
     onEvent: onSyncEvent,
   });
 

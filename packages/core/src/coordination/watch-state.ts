@@ -2,7 +2,7 @@
 // `health` event on every change of health and keeps the status key in step.
 import { describeCause } from '../errors';
 import type { NodeStatus } from './node-status';
-import type { PendingHook, WatchEvent, WatchStatus } from './watch-types';
+import type { PendingHook, Waiting, WatchEvent, WatchStatus } from './watch-types';
 
 export interface WatchStateOptions {
   readonly nodeId: string;
@@ -40,6 +40,7 @@ export class WatchState {
   private failing = false;
   private wasHealthy: boolean | undefined;
   private hook: PendingHook | undefined;
+  private wait: Waiting | undefined;
 
   constructor(private readonly options: WatchStateOptions) {}
 
@@ -66,6 +67,7 @@ export class WatchState {
       lastError: this.lastError,
       failures: this.failures,
       ...(this.hook && { pendingHook: this.hook }),
+      ...(this.wait && { waiting: this.wait }),
     };
   }
 
@@ -81,7 +83,21 @@ export class WatchState {
       ...(this.activeSince !== undefined && { activeSince: this.activeSince }),
       ...(this.lastSyncMs !== undefined && { lastSyncMs: this.lastSyncMs }),
       ...(this.hook && { pendingHook: this.hook }),
+      state: this.wait ? 'waiting' : 'active',
+      ...(this.wait && { waiting: this.wait }),
     };
+  }
+
+  /** A target's container does not exist yet: the node waits (polls) for it. */
+  waiting(error: unknown, container: string, failures: number): void {
+    const message = `waiting for container ${container} to exist: it publishes as soon as it does`;
+    this.wait = {
+      for: 'container',
+      container,
+      message,
+      since: this.wait?.since ?? new Date().toISOString(),
+    };
+    this.failed(error, failures, true);
   }
 
   /** An after-swap hook failed (again: the attempts count), or none fails any more. */
@@ -103,11 +119,13 @@ export class WatchState {
     this.revision = revision;
     this.failing = false;
     this.failures = 0;
+    this.wait = undefined;
     this.changed();
   }
 
   /** A sync failed or the announcement is unusable. */
-  failed(error: unknown, failures: number): void {
+  failed(error: unknown, failures: number, waiting = false): void {
+    if (!waiting) this.wait = undefined;
     this.failing = true;
     this.failures = failures;
     this.lastError = asFailure(error);

@@ -124,6 +124,16 @@ export interface PendingHook {
   readonly error: { readonly kind: string; readonly message: string };
 }
 
+/** What a node waits for before it can publish: a container of a target that does not exist yet. */
+export interface Waiting {
+  readonly for: 'container';
+  /** The container's name as the target names it. */
+  readonly container: string;
+  readonly message: string;
+  /** When the wait began (ISO 8601). */
+  readonly since: string;
+}
+
 /** What a watcher reports, one typed event at a time, through `WatchHandle.events`. */
 export type WatchEvent =
   | {
@@ -176,6 +186,15 @@ export type WatchEvent =
   | { readonly type: 'disconnected'; readonly error: EtcdFailure }
   | { readonly type: 'compacted'; readonly requestedRevision: number }
   | {
+      /** A target's container does not exist (yet): the node polls for it and publishes once it does. */
+      readonly type: 'waiting';
+      readonly revision: number;
+      readonly container: string;
+      readonly message: string;
+      readonly attempt: number;
+      readonly delayMs?: number;
+    }
+  | {
       /** An after-swap hook failed (again): the node is unhealthy, the hook is retried alone. */
       readonly type: 'hook-failed';
       readonly hook: 'afterActivate';
@@ -215,6 +234,8 @@ export interface WatchStatus {
   readonly healthy: boolean;
   /** An after-swap hook that failed and is being retried (the node is unhealthy meanwhile). */
   readonly pendingHook?: PendingHook;
+  /** Set while the node waits for a target's container to exist (it is not healthy meanwhile). */
+  readonly waiting?: Waiting;
   readonly lastError:
     { readonly kind: string; readonly message: string; readonly at: string } | undefined;
   /** Failed attempts since the last success. */
