@@ -145,13 +145,13 @@ export async function runWatchDaemon(
 
   const nodeId = config.nodeId ?? hostname();
   const metrics = createWatchMetrics({ node: nodeId, key: config.key });
-  let watcher: WatchHandle | undefined;
+  const live: { watcher?: WatchHandle } = {};
   let http: DaemonHttp | undefined;
   if (config.http) {
     // Bound before the watcher starts: a node without its health endpoint does not run at all.
     const listening = await startDaemonHttp({
       listen: config.http,
-      status: () => watcher?.status(),
+      status: () => live.watcher?.status(),
       metrics,
       title: `${config.key} · ${nodeId}`,
       fleet: async () => {
@@ -178,7 +178,7 @@ export async function runWatchDaemon(
     if (isListenFailure(listening)) {
       etcd.value.close();
       for (const t of targets) void (await t.target.close());
-      return { ok: false, error: listening };
+      return { ok: false, error: { kind: listening.kind, message: listening.message } };
     }
     http = listening;
     log.info({ url: http.url }, `status page, /healthz and /metrics at ${http.url}`);
@@ -202,8 +202,8 @@ export async function runWatchDaemon(
     etcd.value.close();
     return { ok: false, error: started.error };
   }
-  watcher = started.value;
-  const running: WatchHandle = watcher;
+  const running: WatchHandle = started.value;
+  live.watcher = running;
   void (async () => {
     for await (const event of running.events) {
       metrics.observe(event);

@@ -119,7 +119,8 @@ export async function startDaemonHttp(options: DaemonHttpOptions): Promise<Daemo
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(listenFailure(options.listen, error)),
+      // An Error carrying the typed fields, so a caller that only awaits still gets a stack.
+      reject(Object.assign(new Error(''), listenFailure(options.listen, error))),
     );
     server.listen(options.listen.port, options.listen.host, () => resolve());
   });
