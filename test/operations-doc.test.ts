@@ -1,5 +1,5 @@
-// docs/operations.md's "A fresh node, from nothing", run as written: the fenced block between the
-// fresh-node markers goes to bash with only the placeholders swapped for the real services
+// docs/operations.md's "A fresh node, from nothing" and the README's quick start, run as written:
+// the fenced block between the markers goes to bash with only the placeholders swapped for the real services
 // (git URL, key, names, image, ports), on an engine where none of its containers exist yet.
 import { execFile, spawn } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
@@ -40,9 +40,12 @@ async function groupMembers(pgid: number): Promise<string[]> {
     .filter((l) => l.length > 0 && !/\sZ/.test(l));
 }
 
-describe('docs/operations.md: a fresh node from nothing', () => {
+describe.each([
+  ['docs/operations.md', 'fresh-node'],
+  ['README.md', 'quick-start'],
+])('%s, block %s: a fresh node from nothing', (file, block) => {
   let etcd: EtcdConnection;
-  const suffix = `${Date.now().toString(36)}${process.pid}`;
+  const suffix = `${block}-${Date.now().toString(36)}${process.pid}`;
   const data = `berth-doc-content-${suffix}`;
   const nginx = `berth-doc-nginx-${suffix}`;
   let pgid: number | undefined;
@@ -67,16 +70,16 @@ describe('docs/operations.md: a fresh node from nothing', () => {
   it('runs the section literally: nginx serves the announced commit, and SIGTERM stops the watcher', async () => {
     const port = await freePort();
     const httpPort = await freePort();
-    const repo = await fixtures.repo('operations-doc');
+    const repo = await fixtures.repo(`operations-doc-${block}`);
     const commit = await commitFiles(repo, {
       'nginx/nginx.conf': nginxConf(port, 'fresh'),
       'site/index.html': 'from nothing\n',
     });
-    const key = uniqueKey('operations-doc');
+    const key = uniqueKey(`operations-doc-${block}`);
     for (const name of [nginx, data])
       await expect(run('docker', ['inspect', name])).rejects.toThrow();
 
-    const script = (await docBlock('docs/operations.md', 'fresh-node'))
+    const script = (await docBlock(file, block))
       .replaceAll('https://git.example.com/site.git', repo.url)
       .replaceAll('cdn/site', key)
       .replaceAll('www-content', data)
