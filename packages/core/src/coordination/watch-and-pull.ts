@@ -2,6 +2,7 @@
 import { ResultAsync, err, errAsync, ok, type Result } from 'neverthrow';
 import { berthError, type AbortedError, type InvalidInputError } from '../errors';
 import { AfterHookRetry } from './after-hook-retry';
+import { containerWait, missingContainer } from './container-wait';
 import { parseAnnouncement, previewValue, type Announcement } from './announcement';
 import { CoalescingSync, type SyncLoopEvent, type Wanted } from './coalescing-sync';
 import { getKey } from './etcd-kv';
@@ -28,14 +29,6 @@ interface Applied extends SyncReport {
 
 /** What became of an observed value: applied (undefined when there was nothing to apply) or why not. */
 type Outcome = Result<Applied | undefined, WatchSyncError>;
-
-/** The longest wait between two looks for a container that does not exist yet. */
-const WAIT_MAX_MS = 2_000;
-
-/** The container a sync found missing (a target's data container not created yet), if that is the error. */
-function missingContainer(error: WatchSyncError): string | undefined {
-  return error.kind === 'NotFound' && error.resource === 'container' ? error.ref : undefined;
-}
 
 const stoppedError = (): AbortedError =>
   berthError.aborted({ operation: 'watchAndPull', message: 'the watcher was stopped' });
@@ -181,10 +174,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     debounce: config.debounce,
     jitterMs: config.jitterMs,
     stopped: stoppedError,
-    waitingFor: (error) =>
-      missingContainer(error) === undefined
-        ? undefined
-        : { initialMs: config.retry.initialMs, maxMs: Math.min(config.retry.maxMs, WAIT_MAX_MS) },
+    waitingFor: (error) => containerWait(error, config.retry),
     onEvent: onSyncEvent,
   });
 
