@@ -199,5 +199,5 @@ export type {
   LaggingNode,
 } from './coordination/watch-errors';
 export { listNodeStatuses, readAnnouncement } from './coordination/fleet';
-export type { PendingHook } from './coordination/watch-types';
+export type { PendingHook, Waiting } from './coordination/watch-types';
 export { normalizeKey } from './coordination/etcd-key';
