@@ -90,6 +90,20 @@ describe('berth deploy', () => {
     expect(human.stderr).toContain('waiting for the nodes');
   });
 
+  it('--key /cdn/site and a node watching cdn/site are one key: the deploy converges', async () => {
+    const { key, first } = await fleet('cli-deploy-slashes', 1);
+    const waited = await deploy([
+      ...['--key', `/${key}/`, '--commit', first],
+      ...['--wait', '--timeout', '20s', '--json'],
+    ]);
+    expect(waited.code).toBe(0);
+    expect(jsonOf(waited)).toMatchObject({
+      key,
+      commit: first,
+      wait: { converged: true, nodes: [{ nodeId: 'node-1', commit: first, serving: true }] },
+    });
+  });
+
   it('exits 1 when nodes lag at the timeout, naming them and their last error', async () => {
     const { key, first } = await fleet('cli-deploy-lag', 1);
     expect(

@@ -207,3 +207,5 @@ export type {
 } from './coordination/watch-errors';
 export { listNodeStatuses, readAnnouncement } from './coordination/fleet';
 export type { GitCacheCorruptError } from './errors';
+export type { PendingHook, Waiting } from './coordination/watch-types';
+export { normalizeKey } from './coordination/etcd-key';

@@ -1,5 +1,6 @@
 import {
   announceRevision,
+  normalizeKey,
   waitForConvergence,
   type EtcdConnection,
   type NodeStatus,
@@ -33,7 +34,10 @@ export function registerDeploy(program: Command, runner: Runner): void {
     .description(
       'announce a commit on an etcd key (every watching node publishes it) and, with --wait, wait until the nodes serve it',
     )
-    .requiredOption('--key <key>', 'the etcd key the nodes watch, e.g. /cdn/site')
+    .requiredOption(
+      '--key <key>',
+      'the etcd key the nodes watch, e.g. cdn/site (leading, trailing and doubled slashes do not count)',
+    )
     .requiredOption('--commit <sha>', 'the full commit SHA to serve')
     .option('--ref <ref>', 'the ref it was built from, for the record')
     .option('--by <who>', 'who announces it, e.g. jenkins#1234')
@@ -96,7 +100,9 @@ function announceAndWait(
     },
     signal ? { signal } : {},
   ).andThen((revision) => {
-    const announced = { key: options.key, commit: options.commit.toLowerCase(), revision };
+    // The key as the nodes watch it: `/cdn/site` and `cdn/site` are one key.
+    const key = normalizeKey(options.key).unwrapOr(options.key);
+    const announced = { key, commit: options.commit.toLowerCase(), revision };
     if (!options.wait) return okAsync<DeployOutcome, CliFailure>(announced);
     const timeoutMs = context.globals.timeoutMs ?? DEFAULT_WAIT_MS;
     const minNodes = options.minNodes ?? 1;

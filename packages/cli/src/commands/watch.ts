@@ -1,3 +1,4 @@
+import { normalizeKey } from '@berth/core';
 import type { Command } from 'commander';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
@@ -36,7 +37,10 @@ export function registerWatch(program: Command, runner: Runner): void {
     .description(
       'watchAndPull as a daemon: publishes the commit the key names into the targets, keeps the node status under the status prefix, serves /healthz, /metrics and the fleet status page; SIGTERM stops it cleanly, SIGHUP syncs now',
     )
-    .requiredOption('--key <key>', 'the etcd key whose value says what to serve')
+    .requiredOption(
+      '--key <key>',
+      'the etcd key whose value says what to serve (/cdn/site and cdn/site are one key)',
+    )
     .requiredOption('--repo <url>', 'the git repository (http or https)')
     .option(
       '--repo-user <user>',
@@ -146,9 +150,11 @@ function checkOptions(
   const debounce = options.debounce === undefined ? undefined : parseDebounce(options.debounce);
   if (options.debounce !== undefined && !debounce)
     return usageFailure(`--debounce "${options.debounce}": expected MIN:MAX`, 'debounce');
+  const key = normalizeKey(options.key);
+  if (key.isErr()) return usageFailure(key.error.message, 'key');
   const password = context.io.env.BERTH_GIT_PASSWORD;
   return {
-    key: options.key,
+    key: key.value,
     repo: options.repo,
     targets,
     ...(options.repoUser !== undefined && {

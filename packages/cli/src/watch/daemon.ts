@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { errAsync, okAsync } from 'neverthrow';
 import {
   connectDocker,
   connectEtcd,
@@ -10,12 +11,14 @@ import {
   openGitSource,
   readAnnouncement,
   watchAndPull,
+  type ActivationHook,
+  type BerthError,
   type DockerConnection,
   type WatchHandle,
   type WatchStatus,
   type WatchTarget,
 } from '@berth/core';
-import { startDaemonHttp, type DaemonHttp } from './http-server';
+import { isListenFailure, startDaemonHttp, type DaemonHttp } from './http-server';
 import { createWatchMetrics } from './metrics';
 import type { TargetSpec } from './target-spec';
 
@@ -59,6 +62,13 @@ export type DaemonResult =
   | { readonly ok: true; readonly nodeId: string; readonly status: WatchStatus }
   | { readonly ok: false; readonly error: { readonly kind: string; readonly message: string } };
 
+function nginxAbsent(error: BerthError): boolean {
+  return (
+    (error.kind === 'NotFound' && error.resource === 'container') ||
+    (error.kind === 'DockerApi' && (error.statusCode === 404 || error.statusCode === 409))
+  );
+}
+
 function logger(io: DaemonIo) {
   const at = (level: string) => (obj: object, msg?: string) =>
     io.log({ level, time: new Date().toISOString(), ...obj, ...(msg && { msg }) });
@@ -100,6 +110,19 @@ export async function runWatchDaemon(
     return { ok: false, error: source.error };
   }
   const hooks = config.nginx && docker ? { docker, container: config.nginx } : undefined;
+  // nginx not created or not running (yet): nothing serves, so there is nothing to check against
+  // or reload; it reads current/ when it starts. So the node comes up in any start order.
+  const unlessNginxAbsent =
+    (hook: ActivationHook, what: string): ActivationHook =>
+    (context) =>
+      hook(context).orElse((error) => {
+        if (!nginxAbsent(error)) return errAsync(error);
+        log.warn(
+          { event: 'nginx-absent', container: config.nginx, commit: context.commit },
+          `nginx container ${config.nginx ?? ''} is not running: ${what} skipped (${error.message})`,
+        );
+        return okAsync(undefined);
+      });
   const targets: WatchTarget[] = config.targets.map((spec) => {
     const target =
       spec.kind === 'container' && docker
@@ -113,57 +136,22 @@ export async function runWatchDaemon(
       mountPath: spec.path,
       ...(config.keep !== undefined && { keep: config.keep }),
       ...(configuration &&
-        hooks && { beforeActivate: nginxConfigCheck(hooks), afterActivate: nginxReload(hooks) }),
+        hooks && {
+          beforeActivate: unlessNginxAbsent(nginxConfigCheck(hooks), 'nginx -t'),
+          afterActivate: unlessNginxAbsent(nginxReload(hooks), 'reload'),
+        }),
     };
   });
 
   const nodeId = config.nodeId ?? hostname();
-  const started = watchAndPull({
-    etcd: etcd.value,
-    key: config.key,
-    source: source.value,
-    targets,
-    nodeId,
-    logger: log,
-    ...(config.statusPrefix && { statusPrefix: config.statusPrefix }),
-    ...(config.statusTtlSeconds && { statusTtlSeconds: config.statusTtlSeconds }),
-    ...(config.debounce && { debounce: config.debounce }),
-    ...(config.retry && { retry: config.retry }),
-    ...(config.jitterMs !== undefined && { jitterMs: config.jitterMs }),
-  });
-  if (started.isErr()) {
-    etcd.value.close();
-    return { ok: false, error: started.error };
-  }
-  const watcher: WatchHandle = started.value;
   const metrics = createWatchMetrics({ node: nodeId, key: config.key });
-  void (async () => {
-    for await (const event of watcher.events) {
-      metrics.observe(event);
-      if (event.type === 'synced')
-        log.info(
-          {
-            event: event.type,
-            commit: event.commit,
-            revision: event.revision,
-            ms: event.timings.totalMs,
-          },
-          'synced',
-        );
-      else if (event.type === 'failed')
-        log.warn(
-          { event: event.type, revision: event.revision, error: event.error },
-          event.error.message,
-        );
-      else if (event.type !== 'health') log.info({ event: event.type }, event.type);
-    }
-  })();
-
+  const live: { watcher?: WatchHandle } = {};
   let http: DaemonHttp | undefined;
   if (config.http) {
-    http = await startDaemonHttp({
+    // Bound before the watcher starts: a node without its health endpoint does not run at all.
+    const listening = await startDaemonHttp({
       listen: config.http,
-      status: () => watcher.status(),
+      status: () => live.watcher?.status(),
       metrics,
       title: `${config.key} · ${nodeId}`,
       fleet: async () => {
@@ -183,13 +171,83 @@ export async function runWatchDaemon(
           nodes: nodes.isOk() ? nodes.value : [],
         };
       },
+    }).catch((error: unknown) => {
+      if (isListenFailure(error)) return error;
+      throw error;
     });
+    if (isListenFailure(listening)) {
+      etcd.value.close();
+      for (const t of targets) void (await t.target.close());
+      return { ok: false, error: { kind: listening.kind, message: listening.message } };
+    }
+    http = listening;
     log.info({ url: http.url }, `status page, /healthz and /metrics at ${http.url}`);
   }
 
+  const started = watchAndPull({
+    etcd: etcd.value,
+    key: config.key,
+    source: source.value,
+    targets,
+    nodeId,
+    logger: log,
+    ...(config.statusPrefix && { statusPrefix: config.statusPrefix }),
+    ...(config.statusTtlSeconds && { statusTtlSeconds: config.statusTtlSeconds }),
+    ...(config.debounce && { debounce: config.debounce }),
+    ...(config.retry && { retry: config.retry }),
+    ...(config.jitterMs !== undefined && { jitterMs: config.jitterMs }),
+  });
+  if (started.isErr()) {
+    await http?.close();
+    etcd.value.close();
+    return { ok: false, error: started.error };
+  }
+  const running: WatchHandle = started.value;
+  live.watcher = running;
+  void (async () => {
+    for await (const event of running.events) {
+      metrics.observe(event);
+      if (event.type === 'synced')
+        log.info(
+          {
+            event: event.type,
+            commit: event.commit,
+            revision: event.revision,
+            ms: event.timings.totalMs,
+          },
+          'synced',
+        );
+      else if (event.type === 'failed')
+        log.warn(
+          { event: event.type, revision: event.revision, error: event.error },
+          event.error.message,
+        );
+      else if (event.type === 'waiting') {
+        // Once at first, then every tenth look: a node waiting for its container is not news.
+        if (event.attempt === 1 || event.attempt % 10 === 0)
+          log.warn(
+            { event: event.type, container: event.container, attempt: event.attempt },
+            event.message,
+          );
+      } else if (event.type === 'hook-failed')
+        log.warn(
+          {
+            event: event.type,
+            hook: event.hook,
+            target: event.target,
+            commit: event.commit,
+            attempt: event.attempt,
+            error: event.error,
+          },
+          `${event.hook} of ${event.target} failed (attempt ${event.attempt}): ${event.error.message}`,
+        );
+      else if (event.type !== 'health') log.info({ event: event.type }, event.type);
+    }
+  })();
+
   const release = io.onHangup(() => {
     log.info({}, 'SIGHUP: syncing now');
-    void watcher.syncNow();
+    void running.syncNow();
   });
   await new Promise<void>((resolve) => {
     if (io.stop.aborted) resolve();
@@ -197,10 +255,10 @@ export async function runWatchDaemon(
   });
   release();
   log.info({}, 'stopping: the publish in flight finishes first');
-  await watcher.stop();
+  await running.stop();
   await http?.close();
   for (const t of targets) void (await t.target.close());
-  const status = watcher.status();
+  const status = running.status();
   etcd.value.close();
   log.info({}, 'stopped');
   return { ok: true, nodeId, status };

@@ -16,7 +16,8 @@ export interface FleetDocument {
 export interface DaemonHttpOptions {
   /** `127.0.0.1:9100`. */
   readonly listen: { readonly host: string; readonly port: number };
-  readonly status: () => WatchStatus;
+  /** The node's status; undefined while the watcher is starting. */
+  readonly status: () => WatchStatus | undefined;
   readonly metrics: WatchMetrics;
   readonly fleet: () => Promise<FleetDocument>;
   readonly title: string;
@@ -27,12 +28,46 @@ export interface DaemonHttp {
   close(): Promise<void>;
 }
 
+/** `--http` could not be served: the daemon does not run without its health endpoint. */
+export interface ListenFailure {
+  readonly kind: 'ListenFailed';
+  readonly message: string;
+  readonly address: string;
+  readonly code: string | undefined;
+}
+
+export function isListenFailure(value: unknown): value is ListenFailure {
+  return (value as { kind?: unknown } | undefined)?.kind === 'ListenFailed';
+}
+
+function listenFailure(
+  listen: DaemonHttpOptions['listen'],
+  error: NodeJS.ErrnoException,
+): ListenFailure {
+  const address = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the address is already in use'
+      : error.code === 'EADDRNOTAVAIL'
+        ? 'no interface of this host has that address'
+        : error.code === 'EACCES'
+          ? 'permission denied'
+          : error.message;
+  return {
+    kind: 'ListenFailed',
+    message: `cannot serve --http on ${address}: ${why}${error.code ? ` (${error.code})` : ''}`,
+    address,
+    code: error.code,
+  };
+}
+
 function send(response: ServerResponse, status: number, type: string, body: string): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   response.end(body);
 }
 
 /**
+ * Rejects with a {@link ListenFailure} when the address cannot be bound.
  * `/healthz` (503 until the first publish and while unhealthy), `/metrics` (Prometheus),
  * `/api/fleet` (JSON) and `/` (the fleet's status page).
  */
@@ -45,8 +80,10 @@ export async function startDaemonHttp(options: DaemonHttpOptions): Promise<Daemo
     switch (path) {
       case '/healthz': {
         const status = options.status();
-        const ready = status.commit !== undefined && status.healthy;
-        return send(response, ready ? 200 : 503, 'application/json', `${JSON.stringify(status)}\n`);
+        const ready = status?.commit !== undefined && status.healthy;
+        // The body never contradicts the code: `healthy` is what the code says.
+        const body = status ? { ...status, healthy: ready } : { starting: true, healthy: false };
+        return send(response, ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
       }
       case '/metrics':
         return send(
@@ -81,7 +118,10 @@ export async function startDaemonHttp(options: DaemonHttpOptions): Promise<Daemo
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      // An Error carrying the typed fields, so a caller that only awaits still gets a stack.
+      reject(Object.assign(new Error(''), listenFailure(options.listen, error))),
+    );
     server.listen(options.listen.port, options.listen.host, () => resolve());
   });
   const address = server.address();

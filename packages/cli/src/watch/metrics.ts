@@ -42,9 +42,22 @@ export function createWatchMetrics(labels: {
   });
   const healthy = new Gauge({
     name: 'berth_healthy',
-    help: '1 while etcd answers and the last attempt did not fail.',
+    help: '1 while etcd answers, the last attempt did not fail and no after-swap hook is failing.',
     registers: [registry],
   });
+  const hookFailures = new Counter({
+    name: 'berth_hook_failures_total',
+    help: 'Failed runs of an after-swap hook (e.g. the nginx reload); each is retried until it succeeds.',
+    labelNames: ['hook'] as const,
+    registers: [registry],
+  });
+  const hookFailing = new Gauge({
+    name: 'berth_hook_failing',
+    help: '1 while an after-swap hook has failed and not yet succeeded (the node is unhealthy).',
+    registers: [registry],
+  });
+  hookFailures.labels('afterActivate').inc(0);
+  hookFailing.set(0);
   // Every result starts at zero, so a rate() works before the first failure.
   for (const result of ['synced', 'failed', 'skipped', 'invalid']) syncs.labels(result).inc(0);
 
@@ -69,6 +82,13 @@ export function createWatchMetrics(labels: {
           return;
         case 'reconnected':
           reconnects.inc();
+          return;
+        case 'hook-failed':
+          hookFailures.labels(event.hook).inc();
+          hookFailing.set(1);
+          return;
+        case 'hook-recovered':
+          hookFailing.set(0);
           return;
         case 'health':
           healthy.set(event.healthy ? 1 : 0);

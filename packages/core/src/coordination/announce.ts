@@ -4,6 +4,7 @@ import { berthError, type InvalidInputError } from '../errors';
 import { formatAnnouncement, isByLine, isFullSha, isRefName } from './announcement';
 import type { EtcdConnection } from './etcd';
 import type { EtcdCallOptions, EtcdFailure } from './etcd-failure';
+import { normalizeKey } from './etcd-key';
 import { putKey } from './etcd-kv';
 
 /** What to announce: the commit every node must serve. */
@@ -20,7 +21,8 @@ export interface AnnouncedRevision {
 export type AnnounceRevisionError = InvalidInputError | EtcdFailure;
 
 /**
- * Writes `{ "commit": …, "ref"?: …, "by"?: … }` to `key` and answers the etcd revision of the
+ * Writes `{ "commit": …, "ref"?: …, "by"?: … }` to `key` (its slashes normalised: see
+ * `normalizeKey`) and answers the etcd revision of the
  * write; every node watching the key publishes that commit. Wait for them with
  * `waitForConvergence`.
  */
@@ -30,11 +32,8 @@ export function announceRevision(
   announcement: AnnouncedRevision,
   options: EtcdCallOptions = {},
 ): ResultAsync<number, AnnounceRevisionError> {
-  if (typeof key !== 'string' || key.length === 0) {
-    return errAsync(
-      berthError.invalidInput({ field: 'key', message: 'key must be a non-empty string' }),
-    );
-  }
+  const normalized = normalizeKey(key);
+  if (normalized.isErr()) return errAsync(normalized.error);
   const { commit, ref, by } = announcement ?? {};
   const problem =
     typeof commit !== 'string' || !isFullSha(commit)
@@ -46,5 +45,5 @@ export function announceRevision(
           : undefined;
   if (problem) return errAsync(berthError.invalidInput(problem));
   const value = formatAnnouncement({ commit, ref, by });
-  return putKey(etcd, key, value, options);
+  return putKey(etcd, normalized.value, value, options);
 }

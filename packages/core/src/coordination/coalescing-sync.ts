@@ -49,6 +49,11 @@ export interface CoalescingSyncOptions<V, R, E> {
   readonly jitterMs?: number | undefined;
   /** The error a waiter gets when the loop stops before its value was attempted. */
   stopped(): E;
+  /**
+   * For an error that means "not yet" rather than "failed" (say, a container that does not exist
+   * yet): the backoff to poll with instead of `retry`, and the value is never given up for it.
+   */
+  waitingFor?(error: E): BackoffPolicy | undefined;
   onEvent(event: SyncLoopEvent<V, R, E>): void;
   readonly random?: () => number;
 }
@@ -216,7 +221,8 @@ export class CoalescingSync<V, R, E> {
       }
       this.failures++;
       this.failuresOf = { revision: slot.wanted.revision, count: attempt };
-      const final = !this.pending && attempt >= retry.maxFailures;
+      const waiting = this.options.waitingFor?.(outcome.error);
+      const final = !this.pending && !waiting && attempt >= retry.maxFailures;
       this.options.onEvent({
         type: 'failed',
         wanted: slot.wanted,
@@ -230,7 +236,7 @@ export class CoalescingSync<V, R, E> {
       }
       // The newest value goes next (a newer one that arrived meanwhile, else this one again).
       this.pending ??= { wanted: slot.wanted, waiters: [] };
-      const delayMs = backoffDelay(retry, this.failures, random);
+      const delayMs = backoffDelay(waiting ?? retry, this.failures, random);
       this.options.onEvent({
         type: 'retrying',
         wanted: this.pending.wanted,

@@ -5,6 +5,7 @@ import { isFullSha } from './announcement';
 import { interruptibleSleep } from './backoff';
 import type { EtcdConnection } from './etcd';
 import type { EtcdFailure } from './etcd-failure';
+import { normalizeKey } from './etcd-key';
 import { getPrefix } from './etcd-kv';
 import {
   checkStatusPrefix,
@@ -32,7 +33,15 @@ export interface WaitForConvergenceOptions {
 export type WaitForConvergenceError =
   ConvergenceTimeoutError | EtcdFailure | InvalidInputError | AbortedError;
 
-const converged = (status: NodeStatus, commit: string) => status.commit === commit;
+/** Serving the commit, with its after-swap hooks done (a failing reload is not served yet). */
+const converged = (status: NodeStatus, commit: string) =>
+  status.commit === commit && status.pendingHook === undefined;
+
+/** ", but its afterActivate of <target> fails" for a node whose hook is being retried. */
+function hookNote(live: readonly NodeStatus[], nodeId: string): string {
+  const hook = live.find((s) => s.nodeId === nodeId)?.pendingHook;
+  return hook ? `, but its ${hook.hook} of ${hook.target} fails (${hook.attempts} attempts)` : '';
+}
 
 function timeoutError(
   key: string,
@@ -48,14 +57,14 @@ function timeoutError(
       commit: s.commit,
       revision: s.revision,
       healthy: s.healthy,
-      error: s.error,
+      error: s.error ?? s.pendingHook?.error,
     }));
   const done = live.filter((s) => converged(s, commit)).map((s) => s.nodeId);
   const why = [
     ...(live.length < minNodes ? [`${live.length} live nodes of ${minNodes} required`] : []),
     ...lagging.map(
       (l) =>
-        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
+        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${hookNote(live, l.nodeId)}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
     ),
   ];
   return coordinationError.convergenceTimeout({
@@ -76,9 +85,12 @@ function timeoutError(
  */
 export function waitForConvergence(
   etcd: EtcdConnection,
-  key: string,
+  givenKey: string,
   options: WaitForConvergenceOptions,
 ): ResultAsync<readonly NodeStatus[], WaitForConvergenceError> {
+  const normalized = normalizeKey(givenKey);
+  if (normalized.isErr()) return errAsync(normalized.error);
+  const key = normalized.value;
   const commit = typeof options?.commit === 'string' ? options.commit.toLowerCase() : '';
   const minNodes = options?.minNodes ?? 1;
   const invalid = (field: string, message: string) =>

@@ -5,6 +5,7 @@ import type { InvalidInputError } from '../errors';
 import { parseAnnouncement, type Announcement } from './announcement';
 import type { EtcdConnection } from './etcd';
 import type { EtcdCallOptions, EtcdFailure } from './etcd-failure';
+import { normalizeKey } from './etcd-key';
 import { getKey, getPrefix } from './etcd-kv';
 import {
   checkStatusPrefix,
@@ -22,7 +23,12 @@ export function listNodeStatuses(
   key: string,
   options: EtcdCallOptions & { readonly statusPrefix?: string } = {},
 ): ResultAsync<NodeStatus[], EtcdFailure | InvalidInputError> {
-  const prefix = checkStatusPrefix(key, options.statusPrefix ?? defaultStatusPrefix(key));
+  const normalized = normalizeKey(key);
+  if (normalized.isErr()) return errAsync(normalized.error);
+  const prefix = checkStatusPrefix(
+    normalized.value,
+    options.statusPrefix ?? defaultStatusPrefix(normalized.value),
+  );
   if (prefix.isErr()) return errAsync(prefix.error);
   return getPrefix(etcd, prefix.value, options).map((read) =>
     read.kvs
@@ -36,8 +42,10 @@ export function readAnnouncement(
   etcd: EtcdConnection,
   key: string,
   options: EtcdCallOptions = {},
-): ResultAsync<Announcement | undefined, EtcdFailure> {
-  return getKey(etcd, key, options).map((read) => {
+): ResultAsync<Announcement | undefined, EtcdFailure | InvalidInputError> {
+  const normalized = normalizeKey(key);
+  if (normalized.isErr()) return errAsync(normalized.error);
+  return getKey(etcd, normalized.value, options).map((read) => {
     if (!read.kv) return undefined;
     const parsed = parseAnnouncement(read.kv.value);
     return parsed.isOk() ? parsed.value : undefined;

@@ -1,6 +1,8 @@
 // A node's status as written under the status prefix, one key per node: pure encoding and naming.
 import { err, ok, type Result } from 'neverthrow';
 import { berthError, type InvalidInputError } from '../errors';
+import { normalizeKey } from './etcd-key';
+import type { PendingHook, Waiting } from './watch-types';
 
 /** What a watcher node says about itself, at `<statusPrefix><nodeId>`. */
 export interface NodeStatus {
@@ -21,11 +23,17 @@ export interface NodeStatus {
   readonly activeSince?: string;
   /** The last sync's time from the announcement reaching the node to every target serving it, in ms. */
   readonly lastSyncMs?: number;
+  /** An after-swap hook (e.g. the nginx reload) failing for `commit`: the node does not count as serving it. */
+  readonly pendingHook?: PendingHook;
+  /** Set while the node waits for a target's container to exist: `state` is then `waiting`. */
+  readonly waiting?: Waiting;
+  /** `waiting` for a container, else `active`. Absent from nodes of older versions. */
+  readonly state?: 'active' | 'waiting';
 }
 
 /** Where nodes write their status when not told: beside, never under, the watched key. */
 export function defaultStatusPrefix(key: string): string {
-  return `berth/status/${key.replace(/^\/+/, '')}/`;
+  return `berth/status/${normalizeKey(key).unwrapOr(key)}/`;
 }
 
 /** The key a node writes its status to. */
@@ -81,6 +89,17 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
   const s = parsed as Record<string, unknown>;
   if (typeof s.nodeId !== 'string' || typeof s.ok !== 'boolean') return undefined;
   const error = s.error as { kind?: unknown; message?: unknown } | undefined;
+  const pendingHook = decodePendingHook(s.pendingHook);
+  const w = s.waiting as Record<string, unknown> | undefined;
+  const waiting: Waiting | undefined =
+    w && typeof w.container === 'string' && typeof w.message === 'string'
+      ? {
+          for: 'container',
+          container: w.container,
+          message: w.message,
+          since: optionalString(w.since) ?? '',
+        }
+      : undefined;
   return {
     nodeId: s.nodeId,
     commit: optionalString(s.commit),
@@ -95,5 +114,29 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
     ...(typeof s.activeSince === 'string' && { activeSince: s.activeSince }),
     ...(typeof s.lastSyncMs === 'number' &&
       Number.isFinite(s.lastSyncMs) && { lastSyncMs: s.lastSyncMs }),
+    ...(pendingHook && { pendingHook }),
+    ...(s.state === 'waiting' || s.state === 'active' ? { state: s.state } : {}),
+    ...(waiting && { waiting }),
+  };
+}
+
+function decodePendingHook(value: unknown): PendingHook | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const h = value as Record<string, unknown>;
+  const error = h.error as { kind?: unknown; message?: unknown } | undefined;
+  if (
+    typeof h.target !== 'string' ||
+    typeof h.commit !== 'string' ||
+    typeof error?.kind !== 'string' ||
+    typeof error.message !== 'string'
+  )
+    return undefined;
+  return {
+    hook: 'afterActivate',
+    target: h.target,
+    commit: h.commit,
+    attempts: typeof h.attempts === 'number' ? h.attempts : 1,
+    since: optionalString(h.since) ?? '',
+    error: { kind: error.kind, message: error.message },
   };
 }

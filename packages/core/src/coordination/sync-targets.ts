@@ -1,9 +1,27 @@
 // One sync: resolve the announcement to a commit (the fetch: the only part a stop may cut short),
 // then publish that commit into every target in turn, configuration first.
 import { okAsync, type ResultAsync } from 'neverthrow';
-import { publishCommit, type CommitSource, type PublishProgress } from '../content/publish';
+import type { BerthError } from '../errors';
+import {
+  publishCommit,
+  type ActivationHook,
+  type CommitSource,
+  type HookContext,
+  type PublishProgress,
+} from '../content/publish';
 import type { Announcement } from './announcement';
 import type { TargetSync, WatchSource, WatchSyncError, WatchTarget } from './watch-types';
+
+/**
+ * An after-swap hook that failed: the swap happened (the commit is live there), the action after
+ * it (say, the nginx reload) did not. The watcher retries `hook` with `context` alone.
+ */
+export interface FailedAfterHook {
+  readonly target: WatchTarget;
+  readonly hook: ActivationHook;
+  readonly context: HookContext;
+  readonly error: BerthError;
+}
 
 export interface SyncReport {
   readonly commit: string;
@@ -11,6 +29,12 @@ export interface SyncReport {
   readonly targets: readonly TargetSync[];
   readonly fetchMs: number;
 }
+
+/** How a target's after-hook ended, told as soon as it ran (even when a later target fails). */
+export type AfterHookListener = (
+  target: WatchTarget,
+  outcome: { readonly failed?: FailedAfterHook },
+) => void;
 
 /**
  * `CommitSource` (publish.ts) does not list `InvalidInput` among a source's errors although a git
@@ -30,9 +54,23 @@ function publishInto(
   source: CommitSource,
   commit: string,
   target: WatchTarget,
+  onAfterHook: AfterHookListener,
 ): ResultAsync<TargetSync, WatchSyncError> {
   const started = performance.now();
   const marks: Partial<Record<PublishProgress['phase'], number>> = {};
+  const hook = target.afterActivate;
+  // The swap is done when the after-hook runs: its failure must not read as a failed publish
+  // (a retry would find the commit active and never run the hook again). It is kept instead,
+  // for the watcher to retry alone until it succeeds.
+  const afterActivate: ActivationHook | undefined =
+    hook &&
+    ((context) =>
+      hook(context)
+        .map(() => onAfterHook(target, {}))
+        .orElse((error) => {
+          onAfterHook(target, { failed: { target, hook, context, error } });
+          return okAsync(undefined);
+        }));
   return publishCommit({
     source,
     commit,
@@ -41,7 +79,7 @@ function publishInto(
     ...(target.mountPath !== undefined && { mountPath: target.mountPath }),
     ...(target.keep !== undefined && { keep: target.keep }),
     ...(target.beforeActivate && { beforeActivate: target.beforeActivate }),
-    ...(target.afterActivate && { afterActivate: target.afterActivate }),
+    ...(afterActivate && { afterActivate }),
     onProgress: (event) => {
       marks[event.phase] = performance.now();
     },
@@ -76,6 +114,7 @@ export function syncTargets(
   targets: readonly WatchTarget[],
   announcement: Announcement,
   signal: AbortSignal,
+  onAfterHook: AfterHookListener = () => undefined,
 ): ResultAsync<SyncReport, WatchSyncError> {
   const started = performance.now();
   const publisher: CommitSource = source;
@@ -85,7 +124,7 @@ export function syncTargets(
     const chain = publishOrder(targets).reduce<ResultAsync<void, WatchSyncError>>(
       (previous, target) =>
         previous.andThen(() =>
-          publishInto(publisher, commit, target).map((r) => void done.push(r)),
+          publishInto(publisher, commit, target, onAfterHook).map((r) => void done.push(r)),
         ),
       okAsync(undefined),
     );

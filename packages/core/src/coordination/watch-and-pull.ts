@@ -1,6 +1,8 @@
 // The CDN node: follow an etcd key, publish the commit it names into the targets, report status.
 import { ResultAsync, err, errAsync, ok, type Result } from 'neverthrow';
 import { berthError, type AbortedError, type InvalidInputError } from '../errors';
+import { AfterHookRetry } from './after-hook-retry';
+import { containerWait, missingContainer } from './container-wait';
 import { parseAnnouncement, previewValue, type Announcement } from './announcement';
 import { CoalescingSync, type SyncLoopEvent, type Wanted } from './coalescing-sync';
 import { getKey } from './etcd-kv';
@@ -54,7 +56,8 @@ export function watchAndPull(options: WatchAndPullOptions): Result<WatchHandle, 
 }
 
 function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions): WatchHandle {
-  const { etcd, key, source, targets, nodeId, logger } = options;
+  const { etcd, source, targets, nodeId, logger } = options;
+  const key = config.key;
   const events = new EventStream<WatchEvent>();
   const emit = (event: WatchEvent) => events.emit(event);
   const statusWriter = new StatusWriter({
@@ -69,6 +72,29 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     onRecovered: () => logger?.debug({ nodeId }, 'status written again'),
   });
   const state = new WatchState({ nodeId, key, emit, publishStatus: (s) => statusWriter.update(s) });
+
+  // Publishes and after-hook retries take turns, so a reload never runs beside a swap.
+  let turn: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = turn.then(work);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  const afterHooks = new AfterHookRetry({
+    retry: config.retry,
+    serial,
+    onPending: (hook) => state.hookPending(hook),
+    emit: (event) => {
+      if (event.type === 'hook-failed')
+        logger?.warn(
+          { nodeId, key, target: event.target, commit: event.commit, error: event.error },
+          `${event.hook} of ${event.target} failed: the node stays unhealthy and retries it`,
+        );
+      else if (event.type === 'hook-recovered')
+        logger?.info({ nodeId, key, target: event.target, commit: event.commit }, 'hook recovered');
+      emit(event);
+    },
+  });
 
   const onSyncEvent = (event: SyncLoopEvent<Announcement, Applied, WatchSyncError>) => {
     const revision = event.wanted.revision;
@@ -91,7 +117,23 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
           timings,
         });
       }
-      case 'failed':
+      case 'failed': {
+        const container = missingContainer(event.error);
+        if (container !== undefined) {
+          state.waiting(event.error, container, sync.consecutiveFailures);
+          if (event.attempt === 1)
+            logger?.warn(
+              { nodeId, key, revision, container },
+              `waiting for container ${container} to exist`,
+            );
+          return emit({
+            type: 'waiting',
+            revision,
+            container,
+            message: `waiting for container ${container} to exist: ${event.error.message}`,
+            attempt: event.attempt,
+          });
+        }
         state.failed(event.error, sync.consecutiveFailures);
         logger?.warn(
           { nodeId, key, revision, attempt: event.attempt, error: event.error },
@@ -105,6 +147,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
           attempt: event.attempt,
           final: event.final,
         });
+      }
       case 'retrying':
         return emit({ type: 'retrying', revision, attempt: event.attempt, delayMs: event.delayMs });
       case 'superseded':
@@ -113,18 +156,25 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
   };
 
   const sync = new CoalescingSync<Announcement, Applied, WatchSyncError>({
-    run: (wanted, { signal }) => {
-      const startedAt = now();
-      return syncTargets(source, targets, wanted.value, signal).map((report) => ({
-        ...report,
-        startedAt,
-        finishedAt: now(),
-      }));
-    },
+    run: (wanted, { signal }) =>
+      new ResultAsync(
+        serial(async () => {
+          const startedAt = now();
+          const synced = await syncTargets(
+            source,
+            targets,
+            wanted.value,
+            signal,
+            afterHooks.record,
+          );
+          return synced.map((report) => ({ ...report, startedAt, finishedAt: now() }));
+        }),
+      ),
     retry: config.retry,
     debounce: config.debounce,
     jitterMs: config.jitterMs,
     stopped: stoppedError,
+    waitingFor: (error) => containerWait(error, config.retry),
     onEvent: onSyncEvent,
   });
 
@@ -228,6 +278,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
       watchSettled();
       await follower.stop();
       await sync.stop();
+      await afterHooks.stop();
       // A first sync that finished before the stop settles `ready` with its own outcome.
       await firstSettled;
       settleReady(err(stoppedError()));
@@ -255,6 +306,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
         : { kind: 'absent', revision: read.revision };
       const outcome = observe(observed, true);
       sync.retryNow();
+      afterHooks.retryNow();
       return new ResultAsync(outcome).map(() => state.snapshot());
     });
   };

@@ -21,6 +21,7 @@ import { connectEtcd, type EtcdConnection } from './etcd';
 import { watchAndPull } from './watch-and-pull';
 import type { WatchEvent, WatchHandle } from './watch-types';
 import { freePort } from '../../../../test/support/net';
+import { createServer, type Server } from 'node:net';
 
 const t = useTestDocker();
 const fixtures = useGitFixtures();
@@ -35,7 +36,14 @@ describe('a watcher feeding nginx through a data container', () => {
   let handle: WatchHandle;
   let events: WatchEvent[];
   const key = uniqueKey('nginx');
-  const commits: Record<'a' | 'b' | 'broken' | 'c', string> = { a: '', b: '', broken: '', c: '' };
+  const commits: Record<'a' | 'b' | 'broken' | 'c' | 'd', string> = {
+    a: '',
+    b: '',
+    broken: '',
+    c: '',
+    d: '',
+  };
+  let busyPort: number;
   const fileLabels = () => ({ [LABEL_TEST_RUN]: `${t.runId}-file` });
 
   beforeAll(async () => {
@@ -48,6 +56,15 @@ describe('a watcher feeding nginx through a data container', () => {
     commits.b = await commit(nginxConf(port, 'b'), 'B\n');
     commits.broken = await commit('events {}\nhttp { server { listen nonsense; } }\n', 'never\n');
     commits.c = await commit(nginxConf(port, 'c'), 'C\n');
+    // nginx -t accepts a second listener on a port someone else holds; the reload cannot bind it.
+    busyPort = await freePort();
+    commits.d = await commit(
+      nginxConf(port, 'd').replace(
+        `listen 127.0.0.1:${port};`,
+        `listen 127.0.0.1:${port};\n    listen 127.0.0.1:${busyPort};`,
+      ),
+      'D\n',
+    );
     source = openGitSource({
       url: repo.url,
       cacheDir: await fixtures.dir('berth-watch-nginx'),
@@ -60,7 +77,7 @@ describe('a watcher feeding nginx through a data container', () => {
       labels: fileLabels(),
     }));
     (await announceRevision(etcd, key, { commit: commits.a }))._unsafeUnwrap();
-    const hooks = { docker: t.docker, container: nginx.id };
+    const hooks = { docker: t.docker, container: nginx.id, timeoutMs: 3_000 };
     handle = watchAndPull({
       etcd,
       key,
@@ -129,5 +146,40 @@ describe('a watcher feeding nginx through a data container', () => {
     await until('synced c', () => handle.status().commit === commits.c, 30_000);
     expect(await get()).toEqual({ config: 'c', body: 'C\n' });
     expect(handle.status().healthy).toBe(true);
+  });
+
+  it('stays unhealthy while the nginx reload fails, retries only the reload, and serves once it works', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(busyPort, '127.0.0.1', resolve));
+    const before = events.length;
+    try {
+      (await announceRevision(etcd, key, { commit: commits.d }))._unsafeUnwrap();
+      await until(
+        'two failed reloads',
+        () => ofType(events.slice(before), 'hook-failed').length >= 2,
+        60_000,
+      );
+      expect(ofType(events.slice(before), 'hook-failed')[0]).toMatchObject({
+        hook: 'afterActivate',
+        target: config.description,
+        commit: commits.d,
+        error: { kind: 'HookFailed' },
+      });
+      expect(handle.status()).toMatchObject({
+        commit: commits.d,
+        healthy: false,
+        pendingHook: { target: config.description, commit: commits.d },
+      });
+      // nginx kept its old configuration: it is not serving d's.
+      expect((await get()).config).toBe('c');
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+    await until('the reload went through', () => handle.status().healthy, 60_000);
+    expect(await get()).toEqual({ config: 'd', body: 'D\n' });
+    expect(ofType(events.slice(before), 'synced')).toHaveLength(1);
+    expect(ofType(events.slice(before), 'hook-recovered')).toMatchObject([
+      { target: config.description, commit: commits.d },
+    ]);
   });
 });

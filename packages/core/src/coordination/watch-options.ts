@@ -3,10 +3,13 @@ import { err, ok, type Result } from 'neverthrow';
 import { berthError, type InvalidInputError } from '../errors';
 import type { BackoffPolicy } from './backoff';
 import type { RetryPolicy } from './coalescing-sync';
+import { normalizeKey } from './etcd-key';
 import { checkNodeId, checkStatusPrefix, defaultStatusPrefix } from './node-status';
 import type { WatchAndPullOptions, WatchTarget } from './watch-types';
 
 export interface CheckedWatchOptions {
+  /** The watched key, normalised (`normalizeKey`). */
+  readonly key: string;
   readonly statusPrefix: string;
   readonly statusTtlSeconds: number;
   readonly retry: RetryPolicy;
@@ -33,12 +36,14 @@ export function checkWatchOptions(
     return invalid('options', 'options must be an object');
   }
   const { key, targets, retry = {}, debounce, jitterMs = 0 } = options;
-  if (typeof key !== 'string' || key.length === 0) {
-    return invalid('key', 'key must be a non-empty string');
-  }
+  const normalized = normalizeKey(key);
+  if (normalized.isErr()) return err(normalized.error);
   const nodeId = checkNodeId(options.nodeId);
   if (nodeId.isErr()) return err(nodeId.error);
-  const prefix = checkStatusPrefix(key, options.statusPrefix ?? defaultStatusPrefix(key));
+  const prefix = checkStatusPrefix(
+    normalized.value,
+    options.statusPrefix ?? defaultStatusPrefix(normalized.value),
+  );
   if (prefix.isErr()) return err(prefix.error);
   if (!Array.isArray(targets) || targets.length === 0) {
     return invalid('targets', 'give at least one target');
@@ -76,6 +81,7 @@ export function checkWatchOptions(
   }
   if (!nonNegative(jitterMs)) return invalid('jitterMs', 'jitterMs must be a number >= 0');
   return ok({
+    key: normalized.value,
     statusPrefix: prefix.value,
     statusTtlSeconds: ttl,
     retry: { initialMs, maxMs, maxFailures },

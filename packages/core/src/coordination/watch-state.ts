@@ -2,7 +2,7 @@
 // `health` event on every change of health and keeps the status key in step.
 import { describeCause } from '../errors';
 import type { NodeStatus } from './node-status';
-import type { WatchEvent, WatchStatus } from './watch-types';
+import type { PendingHook, Waiting, WatchEvent, WatchStatus } from './watch-types';
 
 export interface WatchStateOptions {
   readonly nodeId: string;
@@ -39,11 +39,20 @@ export class WatchState {
   /** The sync or the announcement is failing (not etcd). */
   private failing = false;
   private wasHealthy: boolean | undefined;
+  private hook: PendingHook | undefined;
+  private wait: Waiting | undefined;
 
   constructor(private readonly options: WatchStateOptions) {}
 
   get healthy(): boolean {
-    return this.connected && !this.failing;
+    return this.connected && !this.failing && this.hook === undefined;
+  }
+
+  /** The error the node reports: the failing sync's, else the failing hook's. */
+  private get currentError(): { readonly kind: string; readonly message: string } | undefined {
+    if (this.failing && this.lastError)
+      return { kind: this.lastError.kind, message: this.lastError.message };
+    return this.hook?.error;
   }
 
   snapshot(): WatchStatus {
@@ -57,6 +66,8 @@ export class WatchState {
       healthy: this.healthy,
       lastError: this.lastError,
       failures: this.failures,
+      ...(this.hook && { pendingHook: this.hook }),
+      ...(this.wait && { waiting: this.wait }),
     };
   }
 
@@ -65,16 +76,36 @@ export class WatchState {
       nodeId: this.options.nodeId,
       commit: this.commit,
       revision: this.revision,
-      ok: !this.failing,
+      ok: !this.failing && this.hook === undefined,
       healthy: this.healthy,
-      error:
-        this.failing && this.lastError
-          ? { kind: this.lastError.kind, message: this.lastError.message }
-          : undefined,
+      error: this.currentError,
       updatedAt: new Date().toISOString(),
       ...(this.activeSince !== undefined && { activeSince: this.activeSince }),
       ...(this.lastSyncMs !== undefined && { lastSyncMs: this.lastSyncMs }),
+      ...(this.hook && { pendingHook: this.hook }),
+      state: this.wait ? 'waiting' : 'active',
+      ...(this.wait && { waiting: this.wait }),
     };
+  }
+
+  /** A target's container does not exist yet: the node waits (polls) for it. */
+  waiting(error: unknown, container: string, failures: number): void {
+    const message = `waiting for container ${container} to exist: it publishes as soon as it does`;
+    this.wait = {
+      for: 'container',
+      container,
+      message,
+      since: this.wait?.since ?? new Date().toISOString(),
+    };
+    this.failed(error, failures, true);
+  }
+
+  /** An after-swap hook failed (again: the attempts count), or none fails any more. */
+  hookPending(hook: PendingHook | undefined): void {
+    if (hook === undefined && this.hook === undefined) return;
+    this.hook = hook;
+    if (hook) this.lastError = { ...hook.error, at: new Date().toISOString() };
+    this.changed();
   }
 
   saw(revision: number): void {
@@ -88,11 +119,13 @@ export class WatchState {
     this.revision = revision;
     this.failing = false;
     this.failures = 0;
+    this.wait = undefined;
     this.changed();
   }
 
   /** A sync failed or the announcement is unusable. */
-  failed(error: unknown, failures: number): void {
+  failed(error: unknown, failures: number, waiting = false): void {
+    if (!waiting) this.wait = undefined;
     this.failing = true;
     this.failures = failures;
     this.lastError = asFailure(error);
@@ -107,6 +140,15 @@ export class WatchState {
     this.changed();
   }
 
+  private get reason(): string | undefined {
+    const error = this.connected ? (this.currentError ?? this.lastError) : this.lastError;
+    if (!error) return undefined;
+    const hook = !this.failing && this.connected && this.hook;
+    return hook
+      ? `${hook.hook} of ${hook.target} failed: ${error.kind}: ${error.message}`
+      : `${error.kind}: ${error.message}`;
+  }
+
   private changed(): void {
     const healthy = this.healthy;
     if (healthy !== this.wasHealthy) {
@@ -114,8 +156,7 @@ export class WatchState {
       this.options.emit({
         type: 'health',
         healthy,
-        ...(!healthy &&
-          this.lastError && { reason: `${this.lastError.kind}: ${this.lastError.message}` }),
+        ...(!healthy && this.reason && { reason: this.reason }),
       });
     }
     this.options.publishStatus(this.nodeStatus());

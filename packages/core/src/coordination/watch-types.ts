@@ -1,7 +1,7 @@
 // The public shapes of watchAndPull: options, the source and targets it takes, its events,
 // its status and its handle.
 import type { ResultAsync } from 'neverthrow';
-import type { AbortedError, InvalidInputError } from '../errors';
+import type { AbortedError, BerthError, InvalidInputError } from '../errors';
 import type { GitError } from '../content/git-errors';
 import type { GitLogger } from '../content/git-logger';
 import type { ActivationHook, PublishError } from '../content/publish';
@@ -108,6 +108,32 @@ export interface TargetSync {
 export type WatchSyncError =
   PublishError | WatchSourceError | EtcdFailure | InvalidAnnouncementError | AbortedError;
 
+/**
+ * An after-swap hook that failed and is being retried: the commit is live in the target, the
+ * action after the swap (e.g. the nginx reload) has not succeeded yet. The node is unhealthy.
+ */
+export interface PendingHook {
+  readonly hook: 'afterActivate';
+  /** The target's description, e.g. `www-content:/etc/nginx`. */
+  readonly target: string;
+  readonly commit: string;
+  /** Runs so far, the first included. */
+  readonly attempts: number;
+  /** When it first failed (ISO 8601). */
+  readonly since: string;
+  readonly error: { readonly kind: string; readonly message: string };
+}
+
+/** What a node waits for before it can publish: a container of a target that does not exist yet. */
+export interface Waiting {
+  readonly for: 'container';
+  /** The container's name as the target names it. */
+  readonly container: string;
+  readonly message: string;
+  /** When the wait began (ISO 8601). */
+  readonly since: string;
+}
+
 /** What a watcher reports, one typed event at a time, through `WatchHandle.events`. */
 export type WatchEvent =
   | {
@@ -159,6 +185,32 @@ export type WatchEvent =
     }
   | { readonly type: 'disconnected'; readonly error: EtcdFailure }
   | { readonly type: 'compacted'; readonly requestedRevision: number }
+  | {
+      /** A target's container does not exist (yet): the node polls for it and publishes once it does. */
+      readonly type: 'waiting';
+      readonly revision: number;
+      readonly container: string;
+      readonly message: string;
+      readonly attempt: number;
+      readonly delayMs?: number;
+    }
+  | {
+      /** An after-swap hook failed (again): the node is unhealthy, the hook is retried alone. */
+      readonly type: 'hook-failed';
+      readonly hook: 'afterActivate';
+      readonly target: string;
+      readonly commit: string;
+      readonly attempt: number;
+      readonly error: BerthError;
+    }
+  | {
+      /** A failed after-swap hook succeeded (or a later swap's hook did). */
+      readonly type: 'hook-recovered';
+      readonly hook: 'afterActivate';
+      readonly target: string;
+      readonly commit: string;
+      readonly attempts: number;
+    }
   | { readonly type: 'health'; readonly healthy: boolean; readonly reason?: string }
   | { readonly type: 'status-failed'; readonly error: EtcdFailure }
   | { readonly type: 'stopped' };
@@ -178,8 +230,12 @@ export interface WatchStatus {
   readonly wantedRevision: number | undefined;
   /** true while etcd answers. */
   readonly connected: boolean;
-  /** connected, and the last attempt did not fail. */
+  /** connected, the last attempt did not fail, and no after-swap hook is failing. */
   readonly healthy: boolean;
+  /** An after-swap hook that failed and is being retried (the node is unhealthy meanwhile). */
+  readonly pendingHook?: PendingHook;
+  /** Set while the node waits for a target's container to exist (it is not healthy meanwhile). */
+  readonly waiting?: Waiting;
   readonly lastError:
     { readonly kind: string; readonly message: string; readonly at: string } | undefined;
   /** Failed attempts since the last success. */
