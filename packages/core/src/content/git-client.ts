@@ -16,6 +16,7 @@ import {
 import { classifyFetchFailure } from './git-fetch-failure';
 import { fetchFs, type ObjectLookup } from './git-fetch-fs';
 import { httpClient } from './git-http';
+import { watchIdle, type ClientHandle } from './git-idle';
 
 /** The local ref that names the last commit fetched: it is what the next fetch says it has. */
 export const TIP_REF = 'refs/berth/tip';
@@ -76,6 +77,14 @@ export interface FetchRevisionOptions {
   readonly depth: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** How long a wait on the server may last without a byte. Default: `timeoutMs`. */
+  readonly idleTimeoutMs?: number | undefined;
+  /**
+   * Another transport than HTTP (SSH): the URL isomorphic-git is given and the client that
+   * answers its requests. Default: `url` over HTTP(S).
+   */
+  readonly transport?:
+    { readonly url: string; readonly open: (signal: AbortSignal) => ClientHandle } | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -91,17 +100,20 @@ export function fetchRevision(
   options: FetchRevisionOptions,
 ): ResultAsync<string, FetchRevisionError> {
   const { url, gitdir, objects, wanted, depth, timeoutMs } = options;
+  const idleMs = Math.min(options.idleTimeoutMs ?? timeoutMs, timeoutMs);
   let inFlight: Promise<unknown> | undefined;
+  let transport: ReturnType<typeof watchIdle> | undefined;
   const fetched = bounded(
     { operation: `git fetch ${url}`, timeoutMs, signal: options.signal },
     (signal) => {
+      transport = watchIdle(options.transport?.open ?? httpClient, signal, idleMs);
       const fetching = git.fetch({
         fs: fetchFs(gitdir, objects),
-        http: httpClient(signal),
+        http: transport.client,
         gitdir,
         // Per fetch; isomorphic-git finds no pack to keep in it (see git-fetch-fs.ts).
         cache: {},
-        url,
+        url: options.transport?.url ?? url,
         // The local ref names what we already have (the server then sends only the difference);
         // the remote ref is what we want.
         ref: TIP_REF,
@@ -114,7 +126,15 @@ export function fetchRevision(
       inFlight = fetching;
       return fetching;
     },
-    (cause) => classifyFetchFailure(url, wanted, cause),
+    (cause) =>
+      transport?.idled()
+        ? berthError.gitFetch({
+            url,
+            reason: 'timeout',
+            message: `fetching ${wanted} from ${url}: the server sent nothing for ${idleMs} ms`,
+            cause,
+          })
+        : classifyFetchFailure(url, wanted, cause),
   )
     .mapErr((error) =>
       error.kind === 'Timeout'
@@ -143,6 +163,7 @@ export function fetchRevision(
     (async () => {
       const outcome = await fetched;
       if (outcome.isErr() && inFlight) await settled(inFlight, SETTLE_MS);
+      transport?.close();
       return outcome;
     })(),
   );

@@ -29,6 +29,8 @@ export interface ResolveContext {
   /** Commits of history per fetch; undefined for all of it. */
   readonly depth: number | undefined;
   readonly timeoutMs: number;
+  /** How long a wait on the server may last without a byte (capped by `timeoutMs`). */
+  readonly idleTimeoutMs?: number | undefined;
   readonly auth: GitAuthCallback | undefined;
   readonly logger: GitLogger | undefined;
   /** Past this many packs the cache is started again, so lookups do not slow down for ever. */
@@ -103,6 +105,7 @@ function fetchComplete(
         depth: ctx.depth,
         headers,
         timeoutMs: ctx.timeoutMs,
+        idleTimeoutMs: ctx.idleTimeoutMs,
         signal,
       }),
     )

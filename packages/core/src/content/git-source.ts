@@ -29,6 +29,11 @@ export interface GitSourceOptions {
   readonly depth?: number;
   /** How long one fetch may take (a resolve that falls back to a fresh clone makes two). Default 60 000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * How long the server may send nothing while a fetch waits on it (a server counting and
+   * compressing objects is silent, not stalled, up to this). Capped by `timeoutMs`. Default 120 000 ms.
+   */
+  readonly idleTimeoutMs?: number;
   /** Entries `listTree`/`diffTrees` will walk before giving up (a defence against tree bombs). Default 1 000 000. */
   readonly maxTreeEntries?: number;
   readonly logger?: GitLogger;
@@ -69,6 +74,7 @@ const REMEMBERED_COMMITS = 64;
 const REMEMBERED_TREES = 4;
 const REMEMBERED_TREE_OBJECTS = 4096;
 const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
 
@@ -125,6 +131,10 @@ function checkOptions(options: GitSourceOptions): Result<URL, InvalidInputError>
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     return err(invalid('timeoutMs', 'timeoutMs must be a positive number'));
   }
+  const { idleTimeoutMs } = options;
+  if (idleTimeoutMs !== undefined && !(Number.isFinite(idleTimeoutMs) && idleTimeoutMs > 0)) {
+    return err(invalid('idleTimeoutMs', 'idleTimeoutMs must be a positive number'));
+  }
   if (maxTreeEntries !== undefined && !(Number.isInteger(maxTreeEntries) && maxTreeEntries > 0)) {
     return err(invalid('maxTreeEntries', 'maxTreeEntries must be a positive integer'));
   }
@@ -154,6 +164,7 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       depth:
         options.depth === undefined ? 1 : options.depth === Infinity ? undefined : options.depth,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       auth: options.auth,
       logger: options.logger,
       maxPacks: MAX_PACKS,
