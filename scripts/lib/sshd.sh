@@ -76,6 +76,9 @@ case \$path in
 *..* | *"'"* | "") echo "berth test sshd: bad repository path" >&2; exit 128 ;;
 esac
 export GIT_CONFIG_GLOBAL=$GIT_BACKEND_CONFIG GIT_CONFIG_NOSYSTEM=1
+# Like git-http-backend (stateless, which allows it anyway): a commit that is no longer a tip
+# can still be fetched by its SHA, as berth does for a rollback.
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=uploadpack.allowReachableSHA1InWant GIT_CONFIG_VALUE_0=true
 exec git-upload-pack --strict "$GIT_ROOT/\${path#/}"
 EOF
 }

@@ -76,6 +76,10 @@ describe('berth errors', () => {
           return String(e.timeoutMs);
         case 'Aborted':
           return e.operation;
+        case 'GitHostUnknown':
+          return e.fingerprint;
+        case 'GitHostKeyChanged':
+          return e.expected.join();
         default: {
           const never: never = e;
           return never;

@@ -11,6 +11,8 @@ import {
   berthError,
   type GitAuthError,
   type GitFetchError,
+  type GitHostKeyChangedError,
+  type GitHostUnknownError,
   type UnknownRevisionError,
 } from '../errors';
 import { classifyFetchFailure } from './git-fetch-failure';
@@ -89,7 +91,13 @@ export interface FetchRevisionOptions {
 }
 
 /** What one fetch can fail with. */
-export type FetchRevisionError = GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+export type FetchRevisionError =
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | AbortedError
+  | GitHostUnknownError
+  | GitHostKeyChangedError;
 
 /**
  * Fetches one revision (with `depth` commits of history) into the cache and gives the oid the
@@ -127,14 +135,15 @@ export function fetchRevision(
       return fetching;
     },
     (cause) =>
-      transport?.idled()
+      transport?.failure?.() ??
+      (transport?.idled()
         ? berthError.gitFetch({
             url,
             reason: 'timeout',
             message: `fetching ${wanted} from ${url}: the server sent nothing for ${idleMs} ms`,
             cause,
           })
-        : classifyFetchFailure(url, wanted, cause),
+        : classifyFetchFailure(url, wanted, cause)),
   )
     .mapErr((error) =>
       error.kind === 'Timeout'

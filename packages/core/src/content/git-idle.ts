@@ -5,11 +5,23 @@
  * stalling.
  */
 import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
+import type {
+  GitAuthError,
+  GitFetchError,
+  GitHostKeyChangedError,
+  GitHostUnknownError,
+} from '../errors';
+
+/** A failure a transport knows better than the error isomorphic-git throws after it. */
+export type TransportFailure =
+  GitAuthError | GitFetchError | GitHostUnknownError | GitHostKeyChangedError;
 
 /** A client for isomorphic-git and a way to let go of its connections. */
 export interface ClientHandle {
   readonly client: HttpClient;
   close(): void;
+  /** Set when the transport itself failed (SSH: host key, login, connection lost). */
+  readonly failure?: () => TransportFailure | undefined;
 }
 
 /** A client whose waits are bounded by an idle deadline. */
@@ -67,6 +79,7 @@ export function watchIdle(
       },
     },
     idled: () => fired,
+    failure: () => inner.failure?.(),
     close: () => {
       disarm();
       inner.close();

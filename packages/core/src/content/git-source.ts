@@ -1,7 +1,15 @@
 import { resolve as resolvePath } from 'node:path';
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import type { AbortedError, InvalidInputError } from '../errors';
+import type {
+  AbortedError,
+  GitHostKeyChangedError,
+  GitHostUnknownError,
+  InvalidInputError,
+} from '../errors';
 import type { GitAuthCallback } from './git-auth';
+import type { GitSshAuthCallback } from './git-ssh-auth';
+import type { GitHostKeyOptions } from './git-ssh-remote';
+import { parseGitUrl, type GitUrl } from './git-url';
 import { defaultCacheDir } from './git-cache';
 import {
   berthError,
@@ -19,12 +27,19 @@ import type { RawTreeEntry } from './git-objects';
 
 /** Options of {@link openGitSource}; only `url` is required. */
 export interface GitSourceOptions {
-  /** The repository, `http://` or `https://` (isomorphic-git speaks nothing else). No credentials in it: use `auth`. */
+  /**
+   * The repository: `http(s)://host/path`, `ssh://[user@]host[:port]/path` or scp-like
+   * `[user@]host:path`. No credentials in it: use `auth` (HTTP) or `sshAuth` (SSH).
+   */
   readonly url: string;
   /** Where the fetched objects are kept. Default `<os tmpdir>/berth-git-cache/<sha256 of url>`. */
   readonly cacheDir?: string;
   /** Asked for credentials before every fetch, so rotated ones work without a restart. */
   readonly auth?: GitAuthCallback;
+  /** SSH: asked for keys (and the agent, the login) before every fetch; default: see {@link GitSshAuthCallback}. */
+  readonly sshAuth?: GitSshAuthCallback;
+  /** SSH: which host keys to trust; default the user's known_hosts. Unknown and changed keys are refused. */
+  readonly hostKeys?: GitHostKeyOptions;
   /** Commits of history to fetch. Default 1 (shallow); `Infinity` fetches all history. */
   readonly depth?: number;
   /** How long one fetch may take (a resolve that falls back to a fresh clone makes two). Default 60 000 ms. */
@@ -41,7 +56,13 @@ export interface GitSourceOptions {
 
 /** Everything `resolve` can fail with. */
 export type GitResolveError =
-  InvalidInputError | GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+  | InvalidInputError
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | AbortedError
+  | GitHostUnknownError
+  | GitHostKeyChangedError;
 
 /** Everything reading the cache (`listTree`, `readBlob`, `diffTrees`) can fail with. */
 export type GitReadError = InvalidInputError | GitObjectError;
@@ -104,26 +125,20 @@ function checkOid(oid: unknown, field: string): Result<string, InvalidInputError
     : err(invalid(field, `${field} must be a full 40-hex object id`));
 }
 
-function checkOptions(options: GitSourceOptions): Result<URL, InvalidInputError> {
+function checkOptions(options: GitSourceOptions): Result<GitUrl, InvalidInputError> {
   if (typeof options !== 'object' || options === null) {
     return err(invalid('options', 'options must be an object'));
   }
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    return err(invalid('url', `"${String(options.url)}" is not a URL`));
+  const parsed = parseGitUrl(options.url);
+  if (parsed.isErr()) return err(invalid('url', parsed.error));
+  const url = parsed.value;
+  const { sshAuth, hostKeys } = options;
+  if (sshAuth !== undefined && typeof sshAuth !== 'function') {
+    return err(invalid('sshAuth', 'sshAuth must be a function returning ssh credentials'));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return err(
-      invalid('url', `${url.protocol} is not supported: isomorphic-git fetches over http(s) only`),
-    );
+  if (hostKeys !== undefined && (typeof hostKeys !== 'object' || hostKeys === null)) {
+    return err(invalid('hostKeys', 'hostKeys must be an object'));
   }
-  if (url.username || url.password) {
-    return err(invalid('url', 'put credentials in the auth callback, not in the URL'));
-  }
-  if (url.search || url.hash)
-    return err(invalid('url', 'a repository URL has no query or fragment'));
   const { depth, timeoutMs, maxTreeEntries, cacheDir, auth } = options;
   if (depth !== undefined && !(depth === Infinity || (Number.isInteger(depth) && depth >= 1))) {
     return err(invalid('depth', 'depth must be a positive integer or Infinity'));
@@ -152,8 +167,8 @@ function checkOptions(options: GitSourceOptions): Result<URL, InvalidInputError>
  * checks the options. Sources on the same cache directory within a process take turns.
  */
 export function openGitSource(options: GitSourceOptions): Result<GitSource, InvalidInputError> {
-  return checkOptions(options).map((parsed) => {
-    const url = parsed.href.replace(/\/+$/, '');
+  return checkOptions(options).map((remote) => {
+    const url = remote.url;
     const cacheDir = resolvePath(options.cacheDir ?? defaultCacheDir(url));
     const store = new ObjectStore(url, cacheDir);
     const maxEntries = options.maxTreeEntries ?? DEFAULT_MAX_TREE_ENTRIES;
@@ -166,6 +181,9 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       auth: options.auth,
+      remote,
+      sshAuth: options.sshAuth,
+      hostKeys: options.hostKeys,
       logger: options.logger,
       maxPacks: MAX_PACKS,
     };

@@ -1,0 +1,304 @@
+/**
+ * git over SSH without an `ssh` binary: ssh2 runs `git-upload-pack '<path>'` on the server, and
+ * this client answers isomorphic-git's two smart-HTTP requests from that one session.
+ *
+ * - `GET …/info/refs?service=git-upload-pack`: the ref advertisement upload-pack sends first
+ *   (up to its flush), behind the `# service=git-upload-pack` line and flush smart HTTP adds.
+ * - `POST …/git-upload-pack`: the request (wants, shallows, deepen, flush, haves, done) written
+ *   whole to the session; what upload-pack answers (shallow lines and flush after the client's
+ *   flush, then ACK/NAK, then the side-band pack) is exactly what `http-backend` would answer,
+ *   so it is streamed back unchanged.
+ *
+ * Host keys are checked before anything is sent (`git-known-hosts.ts`); a failure of the
+ * session is kept as a typed error for the fetch to report, since isomorphic-git only sees a
+ * stream that ended.
+ */
+import type { HttpClient } from 'isomorphic-git';
+import { Client, type AuthMethod, type ClientChannel } from 'ssh2';
+import {
+  berthError,
+  describeCause,
+  type GitAuthError,
+  type GitFetchError,
+  type GitHostKeyChangedError,
+  type GitHostUnknownError,
+} from '../errors';
+import { askForThinPack } from './git-http';
+import type { ClientHandle } from './git-idle';
+import {
+  blobType,
+  fingerprint,
+  hostKeyAlgorithms,
+  knownHostsName,
+  verifyHostKey,
+  type KnownKeys,
+} from './git-known-hosts';
+import type { SshLogin } from './git-ssh-auth';
+
+/** What a session can fail with, beyond what isomorphic-git itself reports. */
+export type SshFailure =
+  GitAuthError | GitFetchError | GitHostUnknownError | GitHostKeyChangedError;
+
+/** Where to connect and what to trust. */
+export interface SshTarget {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly known: KnownKeys;
+  readonly pinned: readonly string[];
+  /** Opt-in: an unknown host's key is trusted (and handed to this, to remember it). */
+  readonly acceptNew?: ((blob: Buffer) => void) | undefined;
+}
+
+/** The client, and the typed failure of its session when there was one. */
+export interface SshClientHandle extends ClientHandle {
+  readonly failure: () => SshFailure | undefined;
+}
+
+const SERVICE_LINE = Buffer.from('001e# service=git-upload-pack\n0000', 'latin1');
+const MAX_STDERR = 4096;
+
+function quoted(path: string): string {
+  // git-url.ts refuses quotes in paths; this is the same quoting git's ssh transport uses.
+  return `'${path}'`;
+}
+
+/** An SSH session answering isomorphic-git's requests; nothing connects until the first one. */
+export function sshClient(
+  target: SshTarget,
+  login: SshLogin,
+  signal: AbortSignal,
+): SshClientHandle {
+  const { url } = target;
+  const conn = new Client();
+  let failure: SshFailure | undefined;
+  let closing = false;
+  let exited = false;
+  let stderr = '';
+  let session:
+    Promise<{ channel: ClientChannel; next: () => Promise<Buffer | undefined> }> | undefined;
+  let leftover: Buffer = Buffer.alloc(0);
+  const fail = (error: SshFailure) => {
+    failure ??= error;
+  };
+  const hostName = knownHostsName(target.host, target.port);
+  // ssh2's end() half-closes the socket, after which destroy() does nothing: a cut-off fetch
+  // destroys, a finished one says goodbye.
+  const stop = () => {
+    closing = true;
+    conn.destroy();
+  };
+  signal.addEventListener('abort', stop, { once: true });
+
+  const verify = (blob: Buffer): boolean => {
+    const result = verifyHostKey(blob, target.known, target.pinned);
+    const seen = { url, host: hostName, fingerprint: fingerprint(blob), keyType: blobType(blob) };
+    if (result.verdict === 'known') return true;
+    if (result.verdict === 'unknown' && target.acceptNew) {
+      target.acceptNew(blob);
+      return true;
+    }
+    fail(
+      result.verdict === 'unknown'
+        ? berthError.gitHostUnknown({
+            ...seen,
+            message: `${hostName} is not a known host (its ${seen.keyType} key is ${seen.fingerprint}): add it to known_hosts or pin the fingerprint; nothing was fetched`,
+          })
+        : berthError.gitHostKeyChanged({
+            ...seen,
+            expected: result.expected,
+            message: `the host key of ${hostName} changed: it showed ${seen.keyType} ${seen.fingerprint}, known: ${result.expected.join(', ')}; nothing was fetched`,
+          }),
+    );
+    return false;
+  };
+
+  const open = () =>
+    (session ??= new Promise((resolve, reject) => {
+      conn.once('error', (error: Error & { level?: string }) => {
+        if (error.level === 'client-authentication') {
+          fail(
+            berthError.gitAuth({
+              url,
+              message: `${hostName} refused every key offered for ${login.username} (${login.agent ? 'agent, ' : ''}${login.keys.length} key(s))`,
+            }),
+          );
+        } else if (!closing) {
+          fail(
+            berthError.gitFetch({
+              url,
+              reason: 'unreachable',
+              message: `ssh to ${hostName} failed: ${describeCause(error)}`,
+              cause: error,
+            }),
+          );
+        }
+        reject(error);
+      });
+      conn.once('close', () => {
+        if (!closing && !exited) {
+          fail(
+            berthError.gitFetch({
+              url,
+              reason: 'unreachable',
+              message: `the ssh connection to ${hostName} closed before the fetch finished`,
+            }),
+          );
+        }
+        reject(new Error('ssh connection closed'));
+      });
+      conn.once('ready', () => {
+        conn.exec(`git-upload-pack ${quoted(target.path)}`, (error, channel) => {
+          if (error) {
+            fail(
+              berthError.gitFetch({
+                url,
+                reason: 'protocol',
+                message: `${hostName} would not run git-upload-pack: ${describeCause(error)}`,
+                cause: error,
+              }),
+            );
+            reject(error);
+            return;
+          }
+          channel.stderr.on('data', (chunk: Buffer) => {
+            if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
+          });
+          channel.on('exit', (code: number | null) => {
+            exited = true;
+            if (code !== 0 && code !== null) {
+              const said = stderr.trim().split('\n')[0] ?? '';
+              fail(
+                berthError.gitFetch({
+                  url,
+                  reason: /not .*a git repository|not found|does not exist/i.test(said)
+                    ? 'not-a-repository'
+                    : 'protocol',
+                  message: `git-upload-pack on ${hostName} exited with ${code}${said ? `: ${said}` : ''}`,
+                }),
+              );
+            }
+          });
+          const iterator = channel[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+          resolve({
+            channel,
+            next: async () => {
+              const step: IteratorResult<Buffer> = await iterator.next();
+              return step.done ? undefined : step.value;
+            },
+          });
+        });
+      });
+      const algorithms = hostKeyAlgorithms(target.known);
+      const methods: AuthMethod[] = [
+        ...(login.agent ? [{ type: 'agent', username: login.username, agent: login.agent }] : []),
+        ...login.keys.map(({ key }) => ({ type: 'publickey', username: login.username, key })),
+      ] as AuthMethod[];
+      conn.connect({
+        host: target.host,
+        port: target.port,
+        username: login.username,
+        hostVerifier: verify,
+        authHandler: methods,
+        ...(algorithms.length > 0 && target.pinned.length === 0
+          ? { algorithms: { serverHostKey: algorithms as never } }
+          : {}),
+        readyTimeout: 0,
+        keepaliveInterval: 0,
+      });
+    }));
+
+  /** The ref advertisement: pkt-lines up to and including the first flush. */
+  const advertisement = async (): Promise<Buffer> => {
+    const { next } = await open();
+    let buffer = leftover;
+    let offset = 0;
+    for (;;) {
+      while (buffer.length - offset >= 4) {
+        const length = parseInt(buffer.subarray(offset, offset + 4).toString('latin1'), 16);
+        if (!Number.isInteger(length) || (length > 0 && length < 4)) {
+          throw new Error('git-upload-pack sent something that is not a pkt-line');
+        }
+        if (length === 0) {
+          leftover = buffer.subarray(offset + 4);
+          return buffer.subarray(0, offset + 4);
+        }
+        if (buffer.length - offset < length) break;
+        offset += length;
+      }
+      const chunk = await next();
+      if (chunk === undefined) {
+        const said = stderr.trim().split('\n')[0];
+        fail(
+          berthError.gitFetch({
+            url,
+            reason: 'not-a-repository',
+            message: `${url}: git-upload-pack sent no refs${said ? `: ${said}` : ''}`,
+          }),
+        );
+        throw new Error('git-upload-pack ended before its ref advertisement');
+      }
+      buffer = Buffer.concat([buffer, chunk]);
+    }
+  };
+
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    const { next } = await open();
+    if (leftover.length > 0) yield leftover;
+    leftover = Buffer.alloc(0);
+    for (;;) {
+      const chunk = await next();
+      if (chunk === undefined) return;
+      yield chunk;
+    }
+  }
+
+  async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
+    yield await Promise.resolve(chunk);
+  }
+
+  const client: HttpClient = {
+    request: async (req) => {
+      const headers = { 'content-type': 'application/x-git-upload-pack-advertisement' };
+      if (req.method !== 'POST' && req.url.endsWith('/info/refs?service=git-upload-pack')) {
+        const refs = await advertisement();
+        const body = once(Buffer.concat([SERVICE_LINE, refs]));
+        return { url: req.url, method: 'GET', statusCode: 200, statusMessage: 'OK', headers, body };
+      }
+      if (req.method === 'POST' && req.url.endsWith('/git-upload-pack')) {
+        const { channel } = await open();
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of req.body ?? []) chunks.push(chunk);
+        channel.write(Buffer.concat(askForThinPack(chunks)));
+        return {
+          url: req.url,
+          method: 'POST',
+          statusCode: 200,
+          statusMessage: 'OK',
+          headers: { 'content-type': 'application/x-git-upload-pack-result' },
+          body: rest(),
+        };
+      }
+      return {
+        url: req.url,
+        method: req.method ?? 'GET',
+        statusCode: 501,
+        statusMessage: 'berth speaks only git-upload-pack over ssh',
+        headers: {},
+        body: once(new Uint8Array()),
+      };
+    },
+  };
+
+  return {
+    client,
+    failure: () => failure,
+    close: () => {
+      signal.removeEventListener('abort', stop);
+      closing = true;
+      conn.end();
+      setTimeout(() => conn.destroy(), 1_000).unref();
+    },
+  };
+}
