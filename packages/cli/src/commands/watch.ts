@@ -37,7 +37,10 @@ export function registerWatch(program: Command, runner: Runner): void {
       'watchAndPull as a daemon: publishes the commit the key names into the targets, keeps the node status under the status prefix, serves /healthz, /metrics and the fleet status page; SIGTERM stops it cleanly, SIGHUP syncs now',
     )
     .requiredOption('--key <key>', 'the etcd key whose value says what to serve')
-    .requiredOption('--repo <url>', 'the git repository (http or https)')
+    .requiredOption(
+      '--repo <url>',
+      'the git repository: http(s)://, ssh://[user@]host[:port]/path or user@host:path',
+    )
     .option(
       '--repo-user <user>',
       'user for the repository; the password comes from BERTH_GIT_PASSWORD',

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
-import { utils, type ParsedKey } from 'ssh2';
+// ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
+import ssh2, { type ParsedKey } from 'ssh2';
 import { berthError, describeCause, type GitAuthError } from '../errors';
 
 /** One private key: a file or its text, and its passphrase if it is encrypted. */
@@ -81,7 +82,7 @@ async function loadKey(
   const passphrase = key.passphrase ?? env.BERTH_SSH_PASSPHRASE;
   let parsed: ParsedKey | ParsedKey[] | Error;
   try {
-    parsed = utils.parseKey(data, passphrase);
+    parsed = ssh2.utils.parseKey(data, passphrase);
   } catch (cause) {
     parsed = cause instanceof Error ? cause : new Error(describeCause(cause));
   }

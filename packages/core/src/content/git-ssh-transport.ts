@@ -14,7 +14,8 @@
  * stream that ended.
  */
 import type { HttpClient } from 'isomorphic-git';
-import { Client, type AuthMethod, type ClientChannel } from 'ssh2';
+// ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
+import ssh2, { type AuthMethod, type ClientChannel } from 'ssh2';
 import {
   berthError,
   describeCause,
@@ -71,7 +72,7 @@ export function sshClient(
   signal: AbortSignal,
 ): SshClientHandle {
   const { url } = target;
-  const conn = new Client();
+  const conn = new ssh2.Client();
   let failure: SshFailure | undefined;
   let closing = false;
   let exited = false;
