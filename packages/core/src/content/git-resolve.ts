@@ -39,6 +39,8 @@ export interface ResolveContext {
   readonly remote?: GitUrl | undefined;
   readonly sshAuth?: GitSshAuthCallback | undefined;
   readonly hostKeys?: GitHostKeyOptions | undefined;
+  /** The SSH settings of the environment, read once when the source was opened. */
+  readonly sshEnv?: Readonly<Record<string, string | undefined>> | undefined;
   readonly logger: GitLogger | undefined;
   /** Past this many packs the cache is started again, so lookups do not slow down for ever. */
   readonly maxPacks: number;
@@ -114,7 +116,7 @@ function fetchComplete(
     GitAuthError | GitFetchError
   > =
     remote?.transport === 'ssh'
-      ? sshRemote(remote, ctx.sshAuth, ctx.hostKeys).map((transport) => ({
+      ? sshRemote(remote, ctx.sshAuth, ctx.hostKeys, ctx.sshEnv ?? {}).map((transport) => ({
           headers: {},
           transport,
         }))

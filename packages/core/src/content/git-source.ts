@@ -162,6 +162,19 @@ function checkOptions(options: GitSourceOptions): Result<GitUrl, InvalidInputErr
   return ok(url);
 }
 
+/** The environment variables an SSH source reads, once, when it is opened. */
+const SSH_ENV = [
+  'SSH_AUTH_SOCK',
+  'BERTH_SSH_KEY',
+  'BERTH_SSH_PASSPHRASE',
+  'BERTH_SSH_KNOWN_HOSTS',
+  'BERTH_SSH_HOST_FINGERPRINT',
+] as const;
+
+function sshSettings(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(SSH_ENV.map((name) => [name, env[name]]));
+}
+
 /**
  * A git source for one repository. Nothing is read or fetched until the first call: this only
  * checks the options. Sources on the same cache directory within a process take turns.
@@ -184,6 +197,7 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       remote,
       sshAuth: options.sshAuth,
       hostKeys: options.hostKeys,
+      sshEnv: remote.transport === 'ssh' ? sshSettings(process.env) : undefined,
       logger: options.logger,
       maxPacks: MAX_PACKS,
     };

@@ -105,7 +105,7 @@ export function sshLogin(
   url: string,
   urlUser: string | undefined,
   auth: GitSshAuthCallback | undefined,
-  env: Env = process.env,
+  env: Env,
 ): ResultAsync<SshLogin, GitAuthError> {
   const failed = (message: string, cause?: unknown): GitAuthError =>
     berthError.gitAuth({ url, message: `ssh credentials for ${url}: ${message}`, cause });

@@ -66,7 +66,7 @@ export function sshRemote(
   remote: SshUrl,
   auth: GitSshAuthCallback | undefined,
   hostKeys: GitHostKeyOptions | undefined,
-  env: Env = process.env,
+  env: Env,
 ): ResultAsync<SshFetchTransport, GitAuthError | GitFetchError> {
   const { url } = remote;
   const pinned = hostKeys?.fingerprints ?? env.BERTH_SSH_HOST_FINGERPRINT?.split(',') ?? [];
