@@ -10,6 +10,7 @@ const benches: Readonly<Record<string, () => Promise<BenchModule>>> = {
   propagation: async () => (await import('./propagation.ts')).propagationBench,
   publish: async () => (await import('./publish.ts')).publishBench,
   'storage-drivers': async () => (await import('./storage-drivers.ts')).storageDriversBench,
+  'propagation-ssh': async () => (await import('./propagation-ssh.ts')).propagationSshBench,
 };
 
 async function runOne(load: () => Promise<BenchModule>): Promise<void> {

@@ -32,9 +32,10 @@ export async function startWatcher(
   key: string,
   nodeId: string,
   target: WatchTarget,
+  url: string = ctx.repo.url,
 ): Promise<RunningWatcher> {
   const source = unwrap(
-    openGitSource({ url: ctx.repo.url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
+    openGitSource({ url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
   );
   const handle = unwrap(watchAndPull({ etcd: ctx.etcd, key, nodeId, source, targets: [target] }));
   const seen = new Map<number, Synced>();
@@ -83,10 +84,12 @@ export async function measureBerthNode(
   ctx: BenchContext,
   kind: 'directory' | 'container',
   afterEach: (update: Update) => Promise<void> = () => Promise.resolve(),
+  /** Another URL of the same repository (SSH), named in the method. */
+  via?: { readonly url: string; readonly name: string },
 ): Promise<MethodResult[]> {
   const node: CdnNode = await cdnNode(
     ctx.docker,
-    `bench-${kind}-${ctx.runId}`,
+    `bench-${kind}${via ? `-${via.name}` : ''}-${ctx.runId}`,
     '/www/current',
     ctx.labels,
   );
@@ -101,8 +104,8 @@ export async function measureBerthNode(
             labels: ctx.labels,
           }),
         };
-  const key = `berth-bench/${ctx.runId}/${kind}`;
-  const watcher = await startWatcher(ctx, key, `bench-${kind}`, target);
+  const key = `berth-bench/${ctx.runId}/${kind}${via ? `-${via.name}` : ''}`;
+  const watcher = await startWatcher(ctx, key, `bench-${kind}`, target, via?.url);
   const requests = logDockerRequests();
   const samples: Sample[] = [];
   const execs: Sample[] = [];
@@ -138,7 +141,7 @@ export async function measureBerthNode(
     unwrap(await target.target.close());
   }
   return [
-    { method: `berth, ${kind} target`, samples },
+    { method: `berth, ${kind} target${via ? ` over ${via.name}` : ''}`, samples },
     ...(execs.length > 0 ? [{ method: 'floor: one Docker exec of `true`', samples: execs }] : []),
   ];
 }
