@@ -132,7 +132,13 @@ export function fetchRevision(
         headers: { ...options.headers },
       });
       inFlight = fetching;
-      return fetching;
+      // Let go of the transport before the deadline's signal is aborted on the way out: an SSH
+      // connection that served the fetch cleanly is kept for the next one.
+      const watched = transport;
+      return fetching.then((result) => {
+        watched.close();
+        return result;
+      });
     },
     (cause) =>
       transport?.failure?.() ??

@@ -15,7 +15,7 @@
  */
 import type { HttpClient } from 'isomorphic-git';
 // ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
-import ssh2, { type AuthMethod, type ClientChannel } from 'ssh2';
+import ssh2, { type AuthMethod, type Client, type ClientChannel } from 'ssh2';
 import {
   berthError,
   describeCause,
@@ -35,6 +35,7 @@ import {
   type KnownKeys,
 } from './git-known-hosts';
 import type { SshLogin } from './git-ssh-auth';
+import { connected, endConnection, keepIdle, poolKey, takeIdle } from './git-ssh-pool';
 
 /** What a session can fail with, beyond what isomorphic-git itself reports. */
 export type SshFailure =
@@ -72,10 +73,20 @@ export function sshClient(
   signal: AbortSignal,
 ): SshClientHandle {
   const { url } = target;
-  const conn = new ssh2.Client();
+  const key = poolKey(
+    target.host,
+    target.port,
+    login,
+    target.known,
+    target.pinned,
+    Boolean(target.acceptNew),
+  );
+  let conn: Client | undefined;
+  let channel: ClientChannel | undefined;
   let failure: SshFailure | undefined;
   let closing = false;
-  let exited = false;
+  let exitCode: number | null | undefined;
+  let channelClosed = false;
   let stderr = '';
   let session:
     Promise<{ channel: ClientChannel; next: () => Promise<Buffer | undefined> }> | undefined;
@@ -85,10 +96,10 @@ export function sshClient(
   };
   const hostName = knownHostsName(target.host, target.port);
   // ssh2's end() half-closes the socket, after which destroy() does nothing: a cut-off fetch
-  // destroys, a finished one says goodbye.
+  // destroys, a finished one says goodbye (or goes back to the pool).
   const stop = () => {
     closing = true;
-    conn.destroy();
+    conn?.destroy();
   };
   signal.addEventListener('abort', stop, { once: true });
 
@@ -115,100 +126,172 @@ export function sshClient(
     return false;
   };
 
+  type Settle = {
+    resolve: (s: { channel: ClientChannel; next: () => Promise<Buffer | undefined> }) => void;
+    reject: (e: unknown) => void;
+  };
+  const onError = (error: Error & { level?: string }) => {
+    if (error.level === 'client-authentication') {
+      fail(
+        berthError.gitAuth({
+          url,
+          message: `${hostName} refused every key offered for ${login.username} (${login.agent ? 'agent, ' : ''}${login.keys.length} key(s))`,
+        }),
+      );
+    } else if (!closing) {
+      fail(
+        berthError.gitFetch({
+          url,
+          reason: 'unreachable',
+          message: `ssh to ${hostName} failed: ${describeCause(error)}`,
+          cause: error,
+        }),
+      );
+    }
+    settle?.reject(error);
+  };
+  const onClose = () => {
+    if (!closing && exitCode === undefined) {
+      fail(
+        berthError.gitFetch({
+          url,
+          reason: 'unreachable',
+          message: `the ssh connection to ${hostName} closed before the fetch finished`,
+        }),
+      );
+    }
+    settle?.reject(new Error('ssh connection closed'));
+  };
+  let settle: Settle | undefined;
+  const attach = (c: Client) => {
+    conn = c;
+    c.on('error', onError);
+    c.once('close', onClose);
+  };
+  const detach = (c: Client) => {
+    c.removeListener('error', onError);
+    c.removeListener('close', onClose);
+  };
+
+  const exec = (c: Client, pooled: boolean) => {
+    c.exec(`git-upload-pack ${quoted(target.path)}`, (error, opened) => {
+      if (error) {
+        if (pooled) {
+          // A kept connection the server has since dropped: start a fresh one.
+          detach(c);
+          endConnection(c);
+          fresh();
+          return;
+        }
+        fail(
+          berthError.gitFetch({
+            url,
+            reason: 'protocol',
+            message: `${hostName} would not run git-upload-pack: ${describeCause(error)}`,
+            cause: error,
+          }),
+        );
+        settle?.reject(error);
+        return;
+      }
+      channel = opened;
+      opened.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
+      });
+      opened.on('close', () => {
+        channelClosed = true;
+      });
+      opened.on('exit', (code: number | null) => {
+        exitCode = code;
+        if (code !== 0 && code !== null) {
+          const said = stderr.trim().split('\n')[0] ?? '';
+          fail(
+            berthError.gitFetch({
+              url,
+              reason: /not .*a git repository|not found|does not exist/i.test(said)
+                ? 'not-a-repository'
+                : 'protocol',
+              message: `git-upload-pack on ${hostName} exited with ${code}${said ? `: ${said}` : ''}`,
+            }),
+          );
+        }
+      });
+      const iterator = opened[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      settle?.resolve({
+        channel: opened,
+        next: async () => {
+          const step: IteratorResult<Buffer> = await iterator.next();
+          return step.done ? undefined : step.value;
+        },
+      });
+    });
+  };
+
+  const fresh = () => {
+    const c = new ssh2.Client();
+    attach(c);
+    c.once('ready', () => {
+      connected(c);
+      exec(c, false);
+    });
+    const algorithms = hostKeyAlgorithms(target.known);
+    const methods: AuthMethod[] = [
+      ...(login.agent ? [{ type: 'agent', username: login.username, agent: login.agent }] : []),
+      ...login.keys.map(({ key: parsed }) => ({
+        type: 'publickey',
+        username: login.username,
+        key: parsed,
+      })),
+    ] as AuthMethod[];
+    c.connect({
+      host: target.host,
+      port: target.port,
+      username: login.username,
+      hostVerifier: verify,
+      authHandler: methods,
+      ...(algorithms.length > 0 && target.pinned.length === 0
+        ? { algorithms: { serverHostKey: algorithms as never } }
+        : {}),
+      readyTimeout: 0,
+      keepaliveInterval: 0,
+    });
+  };
+
   const open = () =>
     (session ??= new Promise((resolve, reject) => {
-      conn.once('error', (error: Error & { level?: string }) => {
-        if (error.level === 'client-authentication') {
-          fail(
-            berthError.gitAuth({
-              url,
-              message: `${hostName} refused every key offered for ${login.username} (${login.agent ? 'agent, ' : ''}${login.keys.length} key(s))`,
-            }),
-          );
-        } else if (!closing) {
-          fail(
-            berthError.gitFetch({
-              url,
-              reason: 'unreachable',
-              message: `ssh to ${hostName} failed: ${describeCause(error)}`,
-              cause: error,
-            }),
-          );
-        }
-        reject(error);
-      });
-      conn.once('close', () => {
-        if (!closing && !exited) {
-          fail(
-            berthError.gitFetch({
-              url,
-              reason: 'unreachable',
-              message: `the ssh connection to ${hostName} closed before the fetch finished`,
-            }),
-          );
-        }
-        reject(new Error('ssh connection closed'));
-      });
-      conn.once('ready', () => {
-        conn.exec(`git-upload-pack ${quoted(target.path)}`, (error, channel) => {
-          if (error) {
-            fail(
-              berthError.gitFetch({
-                url,
-                reason: 'protocol',
-                message: `${hostName} would not run git-upload-pack: ${describeCause(error)}`,
-                cause: error,
-              }),
-            );
-            reject(error);
-            return;
-          }
-          channel.stderr.on('data', (chunk: Buffer) => {
-            if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
-          });
-          channel.on('exit', (code: number | null) => {
-            exited = true;
-            if (code !== 0 && code !== null) {
-              const said = stderr.trim().split('\n')[0] ?? '';
-              fail(
-                berthError.gitFetch({
-                  url,
-                  reason: /not .*a git repository|not found|does not exist/i.test(said)
-                    ? 'not-a-repository'
-                    : 'protocol',
-                  message: `git-upload-pack on ${hostName} exited with ${code}${said ? `: ${said}` : ''}`,
-                }),
-              );
-            }
-          });
-          const iterator = channel[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-          resolve({
-            channel,
-            next: async () => {
-              const step: IteratorResult<Buffer> = await iterator.next();
-              return step.done ? undefined : step.value;
-            },
-          });
-        });
-      });
-      const algorithms = hostKeyAlgorithms(target.known);
-      const methods: AuthMethod[] = [
-        ...(login.agent ? [{ type: 'agent', username: login.username, agent: login.agent }] : []),
-        ...login.keys.map(({ key }) => ({ type: 'publickey', username: login.username, key })),
-      ] as AuthMethod[];
-      conn.connect({
-        host: target.host,
-        port: target.port,
-        username: login.username,
-        hostVerifier: verify,
-        authHandler: methods,
-        ...(algorithms.length > 0 && target.pinned.length === 0
-          ? { algorithms: { serverHostKey: algorithms as never } }
-          : {}),
-        readyTimeout: 0,
-        keepaliveInterval: 0,
-      });
+      settle = { resolve, reject };
+      const pooled = takeIdle(key);
+      if (pooled) {
+        attach(pooled);
+        exec(pooled, true);
+      } else fresh();
     }));
+
+  /** After the fetch: a connection whose upload-pack exited cleanly is kept for the next one. */
+  const release = () => {
+    const c = conn;
+    if (!c) return;
+    const cleanly = !signal.aborted;
+    const finish = () => {
+      detach(c);
+      if (cleanly && exitCode === 0 && failure === undefined) keepIdle(key, c);
+      else endConnection(c);
+    };
+    if (channelClosed || !channel) {
+      finish();
+      return;
+    }
+    // upload-pack may still be sending its exit status; one that never got a request needs EOF.
+    channel.end();
+    const timer = setTimeout(() => {
+      exitCode = undefined;
+      finish();
+    }, 2_000).unref();
+    channel.once('close', () => {
+      clearTimeout(timer);
+      finish();
+    });
+  };
 
   /** The ref advertisement: pkt-lines up to and including the first flush. */
   const advertisement = async (): Promise<Buffer> => {
@@ -296,10 +379,10 @@ export function sshClient(
     client,
     failure: () => failure,
     close: () => {
+      if (closing) return;
       signal.removeEventListener('abort', stop);
       closing = true;
-      conn.end();
-      setTimeout(() => conn.destroy(), 1_000).unref();
+      release();
     },
   };
 }

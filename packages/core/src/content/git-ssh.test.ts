@@ -287,6 +287,45 @@ async function cuttingProxy(limit: number): Promise<{ port: number; close(): Pro
   };
 }
 
+describe('ssh connections kept between fetches', () => {
+  it('reuses one connection for the next fetch, and opens a new one once the server dropped it', async () => {
+    const repo = await fixtures.repo('ssh-pool');
+    await commitFiles(repo, { 'index.html': 'one\n' });
+    const proxy = await startTcpProxy(env.port);
+    let accepted = 0;
+    const counting = createServer((client) => {
+      accepted++;
+      const upstream = createConnection({ host: '127.0.0.1', port: proxy.port });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy()).on('close', () => upstream.destroy());
+      upstream.on('error', () => client.destroy()).on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const address = counting.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    try {
+      const source = await openTestSource(fixtures, {
+        url: sshUrl(repo, address.port),
+        sshAuth: withKeys({ path: env.key }),
+        hostKeys: { knownHostsFiles: [], fingerprints: [await pinnedFingerprint()] },
+      });
+      expect((await source.resolve('main'))._unsafeUnwrap()).toMatch(/^[0-9a-f]{40}$/);
+      const second = await commitFiles(repo, { 'index.html': 'two\n' });
+      expect((await source.resolve('main'))._unsafeUnwrap()).toBe(second);
+      expect(accepted).toBe(1);
+
+      await proxy.cut();
+      await proxy.restore();
+      const third = await commitFiles(repo, { 'index.html': 'three\n' });
+      expect((await source.resolve('main'))._unsafeUnwrap()).toBe(third);
+      expect(accepted).toBe(2);
+    } finally {
+      await proxy.close();
+      await new Promise<void>((resolve) => counting.close(() => resolve()));
+    }
+  });
+});
+
 describe('git over ssh when the server goes away or stays silent', () => {
   it('reports a connection lost mid-pack as GitFetch unreachable, and the next fetch works', async () => {
     const repo = await fixtures.repo('ssh-cut');
