@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 // ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
-import ssh2, { type ParsedKey } from 'ssh2';
+import ssh2, { type AuthMethod, type ParsedKey } from 'ssh2';
 import { berthError, describeCause, type GitAuthError } from '../errors';
 
 /** One private key: a file or its text, and its passphrase if it is encrypted. */
@@ -142,4 +142,13 @@ export function sshLogin(
       return okAsync({ username, agent, keys: usable });
     });
   });
+}
+
+/** The methods ssh2 tries, in order: the agent, then each key. */
+export function authMethods(login: SshLogin): AuthMethod[] {
+  const { username } = login;
+  return [
+    ...(login.agent ? [{ type: 'agent', username, agent: login.agent }] : []),
+    ...login.keys.map(({ key }) => ({ type: 'publickey', username, key })),
+  ] as AuthMethod[];
 }

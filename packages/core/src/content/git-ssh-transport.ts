@@ -15,7 +15,7 @@
  */
 import type { HttpClient } from 'isomorphic-git';
 // ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
-import ssh2, { type AuthMethod, type Client, type ClientChannel } from 'ssh2';
+import ssh2, { type Client, type ClientChannel } from 'ssh2';
 import {
   berthError,
   describeCause,
@@ -26,31 +26,19 @@ import {
 } from '../errors';
 import { askForThinPack } from './git-http';
 import type { ClientHandle } from './git-idle';
-import {
-  blobType,
-  fingerprint,
-  hostKeyAlgorithms,
-  knownHostsName,
-  verifyHostKey,
-  type KnownKeys,
-} from './git-known-hosts';
-import type { SshLogin } from './git-ssh-auth';
+import { hostKeyAlgorithms, knownHostsName } from './git-known-hosts';
+import { authMethods, type SshLogin } from './git-ssh-auth';
+import { hostKeyVerifier, type HostTrust } from './git-ssh-host-check';
+import { SERVICE_LINE, scanToFlush } from './git-pkt-line';
 import { connected, endConnection, keepIdle, poolKey, takeIdle } from './git-ssh-pool';
 
 /** What a session can fail with, beyond what isomorphic-git itself reports. */
 export type SshFailure =
   GitAuthError | GitFetchError | GitHostUnknownError | GitHostKeyChangedError;
 
-/** Where to connect and what to trust. */
-export interface SshTarget {
-  readonly url: string;
-  readonly host: string;
-  readonly port: number;
+/** Where to connect, what to run git-upload-pack on, and what to trust. */
+export interface SshTarget extends HostTrust {
   readonly path: string;
-  readonly known: KnownKeys;
-  readonly pinned: readonly string[];
-  /** Opt-in: an unknown host's key is trusted (and handed to this, to remember it). */
-  readonly acceptNew?: ((blob: Buffer) => void) | undefined;
 }
 
 /** The client, and the typed failure of its session when there was one. */
@@ -58,7 +46,6 @@ export interface SshClientHandle extends ClientHandle {
   readonly failure: () => SshFailure | undefined;
 }
 
-const SERVICE_LINE = Buffer.from('001e# service=git-upload-pack\n0000', 'latin1');
 const MAX_STDERR = 4096;
 
 function quoted(path: string): string {
@@ -103,28 +90,7 @@ export function sshClient(
   };
   signal.addEventListener('abort', stop, { once: true });
 
-  const verify = (blob: Buffer): boolean => {
-    const result = verifyHostKey(blob, target.known, target.pinned);
-    const seen = { url, host: hostName, fingerprint: fingerprint(blob), keyType: blobType(blob) };
-    if (result.verdict === 'known') return true;
-    if (result.verdict === 'unknown' && target.acceptNew) {
-      target.acceptNew(blob);
-      return true;
-    }
-    fail(
-      result.verdict === 'unknown'
-        ? berthError.gitHostUnknown({
-            ...seen,
-            message: `${hostName} is not a known host (its ${seen.keyType} key is ${seen.fingerprint}): add it to known_hosts or pin the fingerprint; nothing was fetched`,
-          })
-        : berthError.gitHostKeyChanged({
-            ...seen,
-            expected: result.expected,
-            message: `the host key of ${hostName} changed: it showed ${seen.keyType} ${seen.fingerprint}, known: ${result.expected.join(', ')}; nothing was fetched`,
-          }),
-    );
-    return false;
-  };
+  const verify = hostKeyVerifier(target, fail);
 
   type Settle = {
     resolve: (s: { channel: ClientChannel; next: () => Promise<Buffer | undefined> }) => void;
@@ -235,20 +201,12 @@ export function sshClient(
       exec(c, false);
     });
     const algorithms = hostKeyAlgorithms(target.known);
-    const methods: AuthMethod[] = [
-      ...(login.agent ? [{ type: 'agent', username: login.username, agent: login.agent }] : []),
-      ...login.keys.map(({ key: parsed }) => ({
-        type: 'publickey',
-        username: login.username,
-        key: parsed,
-      })),
-    ] as AuthMethod[];
     c.connect({
       host: target.host,
       port: target.port,
       username: login.username,
       hostVerifier: verify,
-      authHandler: methods,
+      authHandler: authMethods(login),
       ...(algorithms.length > 0 && target.pinned.length === 0
         ? { algorithms: { serverHostKey: algorithms as never } }
         : {}),
@@ -299,18 +257,12 @@ export function sshClient(
     let buffer = leftover;
     let offset = 0;
     for (;;) {
-      while (buffer.length - offset >= 4) {
-        const length = parseInt(buffer.subarray(offset, offset + 4).toString('latin1'), 16);
-        if (!Number.isInteger(length) || (length > 0 && length < 4)) {
-          throw new Error('git-upload-pack sent something that is not a pkt-line');
-        }
-        if (length === 0) {
-          leftover = buffer.subarray(offset + 4);
-          return buffer.subarray(0, offset + 4);
-        }
-        if (buffer.length - offset < length) break;
-        offset += length;
+      const scanned = scanToFlush(buffer, offset);
+      if (scanned.flushEnd !== undefined) {
+        leftover = buffer.subarray(scanned.flushEnd);
+        return buffer.subarray(0, scanned.flushEnd);
       }
+      offset = scanned.offset;
       const chunk = await next();
       if (chunk === undefined) {
         const said = stderr.trim().split('\n')[0];
