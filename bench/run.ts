@@ -12,6 +12,7 @@ const benches: Readonly<Record<string, () => Promise<BenchModule>>> = {
     (await import('./propagation-verify.ts')).propagationVerifyBench,
   publish: async () => (await import('./publish.ts')).publishBench,
   'storage-drivers': async () => (await import('./storage-drivers.ts')).storageDriversBench,
+  'propagation-ssh': async () => (await import('./propagation-ssh.ts')).propagationSshBench,
 };
 
 async function runOne(load: () => Promise<BenchModule>): Promise<void> {

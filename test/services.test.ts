@@ -37,6 +37,7 @@ describe('scripts/services', () => {
       'registry-auth',
       'git-http',
       'git-http-auth',
+      'git-ssh',
     ]) {
       expect(stdout).toMatch(new RegExp(`^${service}\\s+up\\b`, 'm'));
     }

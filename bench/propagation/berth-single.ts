@@ -45,9 +45,10 @@ export async function startWatcher(
   key: string,
   nodeId: string,
   target: WatchTarget,
+  url: string = ctx.repo.url,
 ): Promise<RunningWatcher> {
   const source = unwrap(
-    openGitSource({ url: ctx.repo.url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
+    openGitSource({ url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
   );
   const handle = unwrap(watchAndPull({ etcd: ctx.etcd, key, nodeId, source, targets: [target] }));
   const seen = new Map<number, Synced>();
@@ -97,11 +98,13 @@ export async function measureBerthNode(
   kind: 'directory' | 'container',
   afterEach: (update: Update) => Promise<void> = () => Promise.resolve(),
   options: { readonly verify?: boolean } = {},
+  /** Another URL of the same repository (SSH), named in the method. */
+  via?: { readonly url: string; readonly name: string },
 ): Promise<MethodResult[]> {
   const verify = options.verify !== false;
   const node: CdnNode = await cdnNode(
     ctx.docker,
-    `bench-${kind}-${ctx.runId}`,
+    `bench-${kind}${via ? `-${via.name}` : ''}-${ctx.runId}`,
     '/www/current',
     ctx.labels,
   );
@@ -121,8 +124,8 @@ export async function measureBerthNode(
             labels: ctx.labels,
           }),
         };
-  const key = `berth-bench/${ctx.runId}/${kind}`;
-  const watcher = await startWatcher(ctx, key, `bench-${kind}`, target);
+  const key = `berth-bench/${ctx.runId}/${kind}${via ? `-${via.name}` : ''}`;
+  const watcher = await startWatcher(ctx, key, `bench-${kind}`, target, via?.url);
   const requests = logDockerRequests();
   const samples: Sample[] = [];
   const execs: Sample[] = [];
@@ -158,7 +161,10 @@ export async function measureBerthNode(
     unwrap(await target.target.close());
   }
   return [
-    { method: `berth, ${kind} target${verify ? '' : ', verification off'}`, samples },
+    {
+      method: `berth, ${kind} target${via ? ` over ${via.name}` : ''}${verify ? '' : ', verification off'}`,
+      samples,
+    },
     ...(execs.length > 0 ? [{ method: 'floor: one Docker exec of `true`', samples: execs }] : []),
   ];
 }

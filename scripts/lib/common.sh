@@ -21,12 +21,15 @@ AUTH_UPSTREAM_PORT=${BERTH_AUTH_REGISTRY_UPSTREAM_PORT:-5001}     # registry beh
 AUTH_TLS_PORT=${BERTH_AUTH_REGISTRY_TLS_PORT:-5443}               # nginx, HTTPS + Basic auth
 AUTH_HTTP_PORT=${BERTH_AUTH_REGISTRY_HTTP_PORT:-5080}             # nginx, HTTP + Basic auth
 GIT_PORT=${BERTH_GIT_PORT:-8180}                                  # nginx + fcgiwrap + git http-backend
+GIT_SSH_PORT=${BERTH_GIT_SSH_PORT:-8122}                          # OpenSSH, git-upload-pack only
 
 # ---------------------------------------------------------------- credentials (test-only)
 REGISTRY_USER=${BERTH_REGISTRY_USER:-berth}
 REGISTRY_PASSWORD=${BERTH_REGISTRY_PASSWORD:-berth-registry-secret}
 GIT_USER=${BERTH_GIT_USER:-berth-git}
 GIT_PASSWORD=${BERTH_GIT_PASSWORD:-berth-git-secret}
+GIT_SSH_USER=${BERTH_GIT_SSH_USER:-berth-git}
+GIT_SSH_PASSPHRASE=${BERTH_GIT_SSH_PASSPHRASE:-berth-ssh-passphrase}
 
 # ---------------------------------------------------------------- images
 IMAGE_BUSYBOX=berth-test/busybox:1
@@ -112,12 +115,13 @@ ensure_state_dirs() {
 
 check_settings() {
   local v
-  for v in "$REGISTRY_USER" "$REGISTRY_PASSWORD" "$GIT_USER" "$GIT_PASSWORD" "$STATE_DIR"; do
+  for v in "$REGISTRY_USER" "$REGISTRY_PASSWORD" "$GIT_USER" "$GIT_PASSWORD" "$STATE_DIR" \
+    "$GIT_SSH_USER" "$GIT_SSH_PASSPHRASE"; do
     case $v in *[[:space:]]* | '') die "credentials and BERTH_SERVICES_DIR must be non-empty and contain no spaces" ;; esac
   done
   case $REGISTRY_USER$GIT_USER in *:*) die "user names must not contain ':'" ;; esac
   for v in "$ETCD_PORT" "$ETCD_PEER_PORT" "$REGISTRY_PORT" "$AUTH_UPSTREAM_PORT" \
-    "$AUTH_TLS_PORT" "$AUTH_HTTP_PORT" "$GIT_PORT"; do
+    "$AUTH_TLS_PORT" "$AUTH_HTTP_PORT" "$GIT_PORT" "$GIT_SSH_PORT"; do
     if ! [[ $v =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 65535 ]; then
       die "invalid port '$v' in a BERTH_*_PORT variable"
     fi

@@ -7,6 +7,7 @@
 ENGINE_PACKAGES=(docker.io containerd runc)
 SERVICE_PACKAGES=(etcd-server etcd-client docker-registry nginx-light busybox-static fcgiwrap
   apache2-utils git btrfs-progs curl openssl ca-certificates iproute2 procps
+  openssh-server openssh-client
   chromium) # chromium: the status page's browser test (driven by playwright-core)
 
 # Commands used by scripts/services, by package (for machines without dpkg).
@@ -15,7 +16,7 @@ declare -A PACKAGE_COMMAND=(
   [etcd-client]=etcdctl [docker-registry]=docker-registry [nginx-light]=nginx
   [busybox-static]=busybox [fcgiwrap]=fcgiwrap [apache2-utils]=htpasswd [git]=git
   [btrfs-progs]=mkfs.btrfs [curl]=curl [openssl]=openssl [iproute2]=ss [procps]=ps
-  [chromium]=chromium
+  [chromium]=chromium [openssh-server]=sshd [openssh-client]=ssh-keygen
 )
 
 # missing_packages NAME... - print the packages that are not installed

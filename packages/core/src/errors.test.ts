@@ -78,6 +78,10 @@ describe('berth errors', () => {
           return e.operation;
         case 'GitCacheCorrupt':
           return e.problem;
+        case 'GitHostUnknown':
+          return e.fingerprint;
+        case 'GitHostKeyChanged':
+          return e.expected.join();
         default: {
           const never: never = e;
           return never;

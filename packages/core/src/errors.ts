@@ -217,7 +217,35 @@ export interface GitCacheCorruptError extends ErrorBase<'GitCacheCorrupt'> {
 
 /** Any of the git source's error kinds. */
 export type GitError =
-  GitAuthError | GitFetchError | UnknownRevisionError | GitObjectError | GitCacheCorruptError;
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | GitObjectError
+  | GitCacheCorruptError
+  | GitHostUnknownError
+  | GitHostKeyChangedError;
+
+
+/** An SSH git server whose host key no known_hosts entry (nor pinned fingerprint) names: nothing was fetched. */
+export interface GitHostUnknownError extends ErrorBase<'GitHostUnknown'> {
+  readonly url: string;
+  /** `host` or `[host]:port`, as known_hosts would name it. */
+  readonly host: string;
+  /** The key the server showed, `SHA256:…` as `ssh-keygen -l` prints it. */
+  readonly fingerprint: string;
+  readonly keyType: string;
+}
+
+/** An SSH git server that showed another key than the one known for it: nothing was fetched. */
+export interface GitHostKeyChangedError extends ErrorBase<'GitHostKeyChanged'> {
+  readonly url: string;
+  readonly host: string;
+  /** The key the server showed. */
+  readonly fingerprint: string;
+  readonly keyType: string;
+  /** The fingerprints known for the host. */
+  readonly expected: readonly string[];
+}
 
 /**
  * The watched key holds something that is neither a full commit SHA, nor a ref, nor the JSON
@@ -265,6 +293,8 @@ export type BerthError =
   | UnknownRevisionError
   | GitObjectError
   | GitCacheCorruptError
+  | GitHostUnknownError
+  | GitHostKeyChangedError
   | TargetStateChangedError
   | TargetIoError
   | UnsafeTreeError
@@ -298,6 +328,8 @@ const KINDS: ReadonlySet<string> = new Set<BerthErrorKind>([
   'GitFetch',
   'UnknownRevision',
   'GitObject',
+  'GitHostUnknown',
+  'GitHostKeyChanged',
   'TargetStateChanged',
   'TargetIo',
   'UnsafeTree',
@@ -350,6 +382,8 @@ export const berthError = {
   gitFetch: make('GitFetch'),
   unknownRevision: make('UnknownRevision'),
   gitObject: make('GitObject'),
+  gitHostUnknown: make('GitHostUnknown'),
+  gitHostKeyChanged: make('GitHostKeyChanged'),
   targetStateChanged: make('TargetStateChanged'),
   targetIo: make('TargetIo'),
   unsafeTree: make('UnsafeTree'),

@@ -113,6 +113,9 @@ export {
   type GitSourceOptions,
 } from './content/git-source';
 export type { GitAuthCallback, GitCredentials } from './content/git-auth';
+export type { GitSshAuthCallback, GitSshCredentials, GitSshKey } from './content/git-ssh-auth';
+export type { GitHostKeyOptions } from './content/git-ssh-remote';
+export type { GitHostKeyChangedError, GitHostUnknownError } from './errors';
 export type { TreeDiff } from './content/git-tree';
 export {
   publishCommit,

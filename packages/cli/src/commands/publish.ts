@@ -35,7 +35,10 @@ export function registerPublish(program: Command, runner: Runner): void {
     .description(
       "publish a git commit's tree into a data container's volume (or a directory), atomically: readers see the old tree or the new one",
     )
-    .requiredOption('--repo <url>', 'the repository, http(s):// (credentials: --git-user)')
+    .requiredOption(
+      '--repo <url>',
+      'the repository: http(s):// (credentials: --git-user), ssh://[user@]host[:port]/path or user@host:path (keys: ~/.ssh, SSH_AUTH_SOCK, BERTH_SSH_KEY)',
+    )
     .option('--ref <ref>', 'a branch, tag or full commit SHA', 'HEAD')
     .option('--container <name>', 'the data container to publish into (with --path)')
     .option('--path <path>', "the container's volume to publish into, e.g. /www")
@@ -81,6 +84,7 @@ export function registerPublish(program: Command, runner: Runner): void {
         'berth publish --repo https://git.example.com/site.git --ref v42 --container www-content --path /www --subdir site/ --keep 3',
         'berth publish --repo https://git.example.com/nginx-conf.git --ref main --container www-content --path /etc/nginx --nginx web',
         'berth publish --repo https://git.example.com/site.git --ref main --dir /www',
+        'BERTH_SSH_KEY=/keys/deploy_ed25519 berth publish --repo git@git.example.com:team/site.git --ref main --dir /www',
         'printf %s "$GIT_TOKEN" | berth publish --repo https://git.example.com/private.git --git-user ci --password-stdin --container www-content --path /www',
       ]),
     )

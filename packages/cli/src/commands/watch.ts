@@ -41,7 +41,10 @@ export function registerWatch(program: Command, runner: Runner): void {
       '--key <key>',
       'the etcd key whose value says what to serve (/cdn/site and cdn/site are one key)',
     )
-    .requiredOption('--repo <url>', 'the git repository (http or https)')
+    .requiredOption(
+      '--repo <url>',
+      'the git repository: http(s)://, ssh://[user@]host[:port]/path or user@host:path',
+    )
     .option(
       '--repo-user <user>',
       'user for the repository; the password comes from BERTH_GIT_PASSWORD',

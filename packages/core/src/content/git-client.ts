@@ -11,11 +11,14 @@ import {
   berthError,
   type GitAuthError,
   type GitFetchError,
+  type GitHostKeyChangedError,
+  type GitHostUnknownError,
   type UnknownRevisionError,
 } from '../errors';
 import { classifyFetchFailure } from './git-fetch-failure';
 import { fetchFs, type ObjectLookup } from './git-fetch-fs';
 import { httpClient } from './git-http';
+import { watchIdle, type ClientHandle } from './git-idle';
 
 /** The local ref that names the last commit fetched: it is what the next fetch says it has. */
 export const TIP_REF = 'refs/berth/tip';
@@ -76,11 +79,25 @@ export interface FetchRevisionOptions {
   readonly depth: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** How long a wait on the server may last without a byte. Default: `timeoutMs`. */
+  readonly idleTimeoutMs?: number | undefined;
+  /**
+   * Another transport than HTTP (SSH): the URL isomorphic-git is given and the client that
+   * answers its requests. Default: `url` over HTTP(S).
+   */
+  readonly transport?:
+    { readonly url: string; readonly open: (signal: AbortSignal) => ClientHandle } | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
 /** What one fetch can fail with. */
-export type FetchRevisionError = GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+export type FetchRevisionError =
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | AbortedError
+  | GitHostUnknownError
+  | GitHostKeyChangedError;
 
 /**
  * Fetches one revision (with `depth` commits of history) into the cache and gives the oid the
@@ -91,17 +108,20 @@ export function fetchRevision(
   options: FetchRevisionOptions,
 ): ResultAsync<string, FetchRevisionError> {
   const { url, gitdir, objects, wanted, depth, timeoutMs } = options;
+  const idleMs = Math.min(options.idleTimeoutMs ?? timeoutMs, timeoutMs);
   let inFlight: Promise<unknown> | undefined;
+  let transport: ReturnType<typeof watchIdle> | undefined;
   const fetched = bounded(
     { operation: `git fetch ${url}`, timeoutMs, signal: options.signal },
     (signal) => {
+      transport = watchIdle(options.transport?.open ?? httpClient, signal, idleMs);
       const fetching = git.fetch({
         fs: fetchFs(gitdir, objects),
-        http: httpClient(signal),
+        http: transport.client,
         gitdir,
         // Per fetch; isomorphic-git finds no pack to keep in it (see git-fetch-fs.ts).
         cache: {},
-        url,
+        url: options.transport?.url ?? url,
         // The local ref names what we already have (the server then sends only the difference);
         // the remote ref is what we want.
         ref: TIP_REF,
@@ -112,9 +132,24 @@ export function fetchRevision(
         headers: { ...options.headers },
       });
       inFlight = fetching;
-      return fetching;
+      // Let go of the transport before the deadline's signal is aborted on the way out: an SSH
+      // connection that served the fetch cleanly is kept for the next one.
+      const watched = transport;
+      return fetching.then((result) => {
+        watched.close();
+        return result;
+      });
     },
-    (cause) => classifyFetchFailure(url, wanted, cause),
+    (cause) =>
+      transport?.failure?.() ??
+      (transport?.idled()
+        ? berthError.gitFetch({
+            url,
+            reason: 'timeout',
+            message: `fetching ${wanted} from ${url}: the server sent nothing for ${idleMs} ms`,
+            cause,
+          })
+        : classifyFetchFailure(url, wanted, cause)),
   )
     .mapErr((error) =>
       error.kind === 'Timeout'
@@ -143,6 +178,7 @@ export function fetchRevision(
     (async () => {
       const outcome = await fetched;
       if (outcome.isErr() && inFlight) await settled(inFlight, SETTLE_MS);
+      transport?.close();
       return outcome;
     })(),
   );

@@ -1,6 +1,11 @@
 /**
  * The HTTP transport handed to isomorphic-git: its own Node client, bound to one AbortSignal so
- * a deadline tears the socket down, and asking for thin packs.
+ * a deadline tears the socket down, on agents of its own, and asking for thin packs.
+ *
+ * Why its own agents: Node 20's global agent gives every socket a 5 s idle timeout, and the
+ * client turns that into "Request timed out". A server that counts and compresses objects for
+ * longer before the pack's first byte is not stalled; the deadlines are `timeoutMs` and the idle
+ * deadline of `git-idle.ts`, nothing else.
  *
  * Why thin packs: isomorphic-git leaves `thin-pack` out of its requests (canonical git cannot
  * index a thin pack on its own; isomorphic-git can, resolving the bases from the cache). Without
@@ -8,8 +13,11 @@
  * when the client has the parent: measured here, 486 KB instead of 813 bytes for a 1-file change
  * on a 200-file site. With it, the cost of a fetch follows the size of the change.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { HttpClient } from 'isomorphic-git';
 import { request } from 'isomorphic-git/http/node';
+import type { ClientHandle } from './git-idle';
 
 const CAPABILITY = 'thin-pack';
 
@@ -27,17 +35,30 @@ export function askForThinPack(body: readonly Uint8Array[]): Uint8Array[] {
   return [Buffer.concat([header, rewritten, bytes.subarray(length)])];
 }
 
-/** isomorphic-git's Node HTTP client, every request of it bound to `signal`. */
-export function httpClient(signal: AbortSignal): HttpClient {
-  return {
+/** isomorphic-git's Node HTTP client, every request of it bound to `signal`; `close` drops its sockets. */
+export function httpClient(signal: AbortSignal): ClientHandle {
+  // Keep-alive so the POST reuses the GET's connection; no socket timeout (see above).
+  const agents = {
+    http: new HttpAgent({ keepAlive: true }),
+    https: new HttpsAgent({ keepAlive: true }),
+  };
+  const client: HttpClient = {
     request: async (req) => {
+      const agent = req.url.startsWith('https:') ? agents.https : agents.http;
       const isUploadPack = req.method === 'POST' && req.url.endsWith('/git-upload-pack');
       // Typed as an async iterator, the request body is in fact an array of one buffer (isomorphic-git
       // sends it whole, with a Content-Length); anything else goes out unchanged.
       const raw: unknown = req.body;
-      if (!isUploadPack || !Array.isArray(raw)) return request({ ...req, signal });
+      if (!isUploadPack || !Array.isArray(raw)) return request({ ...req, agent, signal });
       const body = askForThinPack(raw as Uint8Array[]) as unknown as typeof req.body;
-      return request({ ...req, ...(body === undefined ? {} : { body }), signal });
+      return request({ ...req, ...(body === undefined ? {} : { body }), agent, signal });
+    },
+  };
+  return {
+    client,
+    close: () => {
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
 }

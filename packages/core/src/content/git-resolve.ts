@@ -5,7 +5,7 @@
  * again with a fresh shallow clone instead of failing.
  */
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
-import type { AbortedError } from '../errors';
+import type { AbortedError, GitHostKeyChangedError, GitHostUnknownError } from '../errors';
 import { authHeaders, type GitAuthCallback } from './git-auth';
 import { prepareCache, resetCache } from './git-cache';
 import { fetchRevision, writeTipRef } from './git-client';
@@ -17,6 +17,9 @@ import {
 } from '../errors';
 import type { GitLogger } from './git-logger';
 import type { ObjectStore } from './git-store';
+import { sshRemote, type GitHostKeyOptions, type SshFetchTransport } from './git-ssh-remote';
+import type { GitSshAuthCallback } from './git-ssh-auth';
+import type { GitUrl } from './git-url';
 
 /** What `resolve` was asked for: a full commit (or tag object) SHA, or a name the server resolves. */
 export type Wanted = { readonly sha: string } | { readonly ref: string };
@@ -29,7 +32,15 @@ export interface ResolveContext {
   /** Commits of history per fetch; undefined for all of it. */
   readonly depth: number | undefined;
   readonly timeoutMs: number;
+  /** How long a wait on the server may last without a byte (capped by `timeoutMs`). */
+  readonly idleTimeoutMs?: number | undefined;
   readonly auth: GitAuthCallback | undefined;
+  /** Where `url` points; for SSH, how to log in and which host keys to trust. */
+  readonly remote?: GitUrl | undefined;
+  readonly sshAuth?: GitSshAuthCallback | undefined;
+  readonly hostKeys?: GitHostKeyOptions | undefined;
+  /** The SSH settings of the environment, read once when the source was opened. */
+  readonly sshEnv?: Readonly<Record<string, string | undefined>> | undefined;
   readonly logger: GitLogger | undefined;
   /** Past this many packs the cache is started again, so lookups do not slow down for ever. */
   readonly maxPacks: number;
@@ -38,7 +49,13 @@ export interface ResolveContext {
 }
 
 /** What resolving can fail with, once the revision is known to be well formed. */
-export type ResolveFailure = GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+export type ResolveFailure =
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | AbortedError
+  | GitHostUnknownError
+  | GitHostKeyChangedError;
 
 const wantedText = (wanted: Wanted) => ('sha' in wanted ? wanted.sha : wanted.ref);
 
@@ -95,9 +112,21 @@ function fetchComplete(
 ): ResultAsync<string, ResolveFailure> {
   const text = wantedText(wanted);
   const started = Date.now();
-  return authHeaders(ctx.url, ctx.auth)
-    .andThen((headers) =>
+  const remote = ctx.remote;
+  const prepared: ResultAsync<
+    { headers: Record<string, string>; transport: SshFetchTransport | undefined },
+    GitAuthError | GitFetchError
+  > =
+    remote?.transport === 'ssh'
+      ? sshRemote(remote, ctx.sshAuth, ctx.hostKeys, ctx.sshEnv ?? {}).map((transport) => ({
+          headers: {},
+          transport,
+        }))
+      : authHeaders(ctx.url, ctx.auth).map((headers) => ({ headers, transport: undefined }));
+  return prepared
+    .andThen(({ headers, transport }) =>
       fetchRevision({
+        transport,
         url: ctx.url,
         gitdir: ctx.cacheDir,
         objects: ctx.store.lookup,
@@ -105,6 +134,7 @@ function fetchComplete(
         depth: ctx.depth,
         headers,
         timeoutMs: ctx.timeoutMs,
+        idleTimeoutMs: ctx.idleTimeoutMs,
         signal,
       }),
     )

@@ -3,6 +3,7 @@ import { err, ok, type Result } from 'neverthrow';
 import { berthError, type InvalidInputError } from '../errors';
 import type { Wanted } from './git-resolve';
 import type { GitSourceOptions } from './git-source';
+import { parseGitUrl, type GitUrl } from './git-url';
 
 const FULL_SHA = /^[0-9a-fA-F]{40}$/;
 
@@ -32,32 +33,30 @@ export function checkOid(oid: unknown, field: string): Result<string, InvalidInp
     : err(invalid(field, `${field} must be a full 40-hex object id`));
 }
 
-export function checkOptions(options: GitSourceOptions): Result<URL, InvalidInputError> {
+export function checkOptions(options: GitSourceOptions): Result<GitUrl, InvalidInputError> {
   if (typeof options !== 'object' || options === null) {
     return err(invalid('options', 'options must be an object'));
   }
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    return err(invalid('url', `"${String(options.url)}" is not a URL`));
+  const parsed = parseGitUrl(options.url);
+  if (parsed.isErr()) return err(invalid('url', parsed.error));
+  const url = parsed.value;
+  const { sshAuth, hostKeys } = options;
+  if (sshAuth !== undefined && typeof sshAuth !== 'function') {
+    return err(invalid('sshAuth', 'sshAuth must be a function returning ssh credentials'));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return err(
-      invalid('url', `${url.protocol} is not supported: isomorphic-git fetches over http(s) only`),
-    );
+  if (hostKeys !== undefined && (typeof hostKeys !== 'object' || hostKeys === null)) {
+    return err(invalid('hostKeys', 'hostKeys must be an object'));
   }
-  if (url.username || url.password) {
-    return err(invalid('url', 'put credentials in the auth callback, not in the URL'));
-  }
-  if (url.search || url.hash)
-    return err(invalid('url', 'a repository URL has no query or fragment'));
   const { depth, timeoutMs, maxTreeEntries, cacheDir, auth } = options;
   if (depth !== undefined && !(depth === Infinity || (Number.isInteger(depth) && depth >= 1))) {
     return err(invalid('depth', 'depth must be a positive integer or Infinity'));
   }
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     return err(invalid('timeoutMs', 'timeoutMs must be a positive number'));
+  }
+  const { idleTimeoutMs } = options;
+  if (idleTimeoutMs !== undefined && !(Number.isFinite(idleTimeoutMs) && idleTimeoutMs > 0)) {
+    return err(invalid('idleTimeoutMs', 'idleTimeoutMs must be a positive number'));
   }
   if (maxTreeEntries !== undefined && !(Number.isInteger(maxTreeEntries) && maxTreeEntries > 0)) {
     return err(invalid('maxTreeEntries', 'maxTreeEntries must be a positive integer'));

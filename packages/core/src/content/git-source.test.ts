@@ -24,7 +24,8 @@ describe('openGitSource', () => {
 
   it.each([
     ['file:///srv/repo.git', 'url'],
-    ['ssh://git@127.0.0.1/repo.git', 'url'],
+    ['ssh://git:secret@127.0.0.1/repo.git', 'url'],
+    ["git@127.0.0.1:it's.git", 'url'],
     ['not a url', 'url'],
     ['http://user:secret@127.0.0.1/repo.git', 'url'],
   ])('refuses %s', (url, field) => {

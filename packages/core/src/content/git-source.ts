@@ -1,7 +1,10 @@
 import { resolve as resolvePath } from 'node:path';
 import { ResultAsync, err, errAsync, ok, okAsync, type Result } from 'neverthrow';
 import { describeCause, type AbortedError, type InvalidInputError } from '../errors';
+import type { GitHostKeyChangedError, GitHostUnknownError } from '../errors';
 import type { GitAuthCallback } from './git-auth';
+import type { GitSshAuthCallback } from './git-ssh-auth';
+import type { GitHostKeyOptions } from './git-ssh-remote';
 import { defaultCacheDir } from './git-cache';
 import {
   berthError,
@@ -24,16 +27,28 @@ import { checkOid, checkOptions, checkRevision } from './git-source-options';
 
 /** Options of {@link openGitSource}; only `url` is required. */
 export interface GitSourceOptions {
-  /** The repository, `http://` or `https://` (isomorphic-git speaks nothing else). No credentials in it: use `auth`. */
+  /**
+   * The repository: `http(s)://host/path`, `ssh://[user@]host[:port]/path` or scp-like
+   * `[user@]host:path`. No credentials in it: use `auth` (HTTP) or `sshAuth` (SSH).
+   */
   readonly url: string;
   /** Where the fetched objects are kept. Default `<os tmpdir>/berth-git-cache/<sha256 of url>`. */
   readonly cacheDir?: string;
   /** Asked for credentials before every fetch, so rotated ones work without a restart. */
   readonly auth?: GitAuthCallback;
+  /** SSH: asked for keys (and the agent, the login) before every fetch; default: see {@link GitSshAuthCallback}. */
+  readonly sshAuth?: GitSshAuthCallback;
+  /** SSH: which host keys to trust; default the user's known_hosts. Unknown and changed keys are refused. */
+  readonly hostKeys?: GitHostKeyOptions;
   /** Commits of history to fetch. Default 1 (shallow); `Infinity` fetches all history. */
   readonly depth?: number;
   /** How long one fetch may take (a resolve that falls back to a fresh clone makes two). Default 60 000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * How long the server may send nothing while a fetch waits on it (a server counting and
+   * compressing objects is silent, not stalled, up to this). Capped by `timeoutMs`. Default 120 000 ms.
+   */
+  readonly idleTimeoutMs?: number;
   /** Entries `listTree`/`diffTrees` will walk before giving up (a defence against tree bombs). Default 1 000 000. */
   readonly maxTreeEntries?: number;
   readonly logger?: GitLogger;
@@ -41,7 +56,13 @@ export interface GitSourceOptions {
 
 /** Everything `resolve` can fail with. */
 export type GitResolveError =
-  InvalidInputError | GitAuthError | GitFetchError | UnknownRevisionError | AbortedError;
+  | InvalidInputError
+  | GitAuthError
+  | GitFetchError
+  | UnknownRevisionError
+  | AbortedError
+  | GitHostUnknownError
+  | GitHostKeyChangedError;
 
 /** Everything reading the cache (`listTree`, `readBlob`, `diffTrees`) can fail with. */
 export type GitReadError = InvalidInputError | GitObjectError | GitCacheCorruptError;
@@ -79,12 +100,26 @@ const REMEMBERED_COMMITS = 64;
 const REMEMBERED_TREES = 4;
 const REMEMBERED_TREE_OBJECTS = 4096;
 const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 const DEFAULT_MAX_TREE_ENTRIES = 1_000_000;
 const MAX_PACKS = 64;
 /** Commits fetched again when the cache is discarded: a publish's new one and the one it replaces. */
 const IN_USE = 2;
 /** A cache whose packs take less than this is never compacted: it is not worth the walk. */
 const COMPACT_FLOOR_BYTES = 8 * 1024 * 1024;
+
+/** The environment variables an SSH source reads, once, when it is opened. */
+const SSH_ENV = [
+  'SSH_AUTH_SOCK',
+  'BERTH_SSH_KEY',
+  'BERTH_SSH_PASSPHRASE',
+  'BERTH_SSH_KNOWN_HOSTS',
+  'BERTH_SSH_HOST_FINGERPRINT',
+] as const;
+
+function sshSettings(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(SSH_ENV.map((name) => [name, env[name]]));
+}
 
 /**
  * A git source for one repository. Nothing is read or fetched until the first call: this only
@@ -93,8 +128,8 @@ const COMPACT_FLOOR_BYTES = 8 * 1024 * 1024;
  * commits in use again, once per `resolve` (see `git-heal.ts`).
  */
 export function openGitSource(options: GitSourceOptions): Result<GitSource, InvalidInputError> {
-  return checkOptions(options).map((parsed) => {
-    const url = parsed.href.replace(/\/+$/, '');
+  return checkOptions(options).map((remote) => {
+    const url = remote.url;
     const cacheDir = resolvePath(options.cacheDir ?? defaultCacheDir(url));
     const store = new ObjectStore(url, cacheDir);
     const maxEntries = options.maxTreeEntries ?? DEFAULT_MAX_TREE_ENTRIES;
@@ -105,7 +140,12 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
       depth:
         options.depth === undefined ? 1 : options.depth === Infinity ? undefined : options.depth,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       auth: options.auth,
+      remote,
+      sshAuth: options.sshAuth,
+      hostKeys: options.hostKeys,
+      sshEnv: remote.transport === 'ssh' ? sshSettings(process.env) : undefined,
       logger: options.logger,
       maxPacks: MAX_PACKS,
       compactFloorBytes: COMPACT_FLOOR_BYTES,

@@ -1,0 +1,129 @@
+// The seed's topology over SSH: `berth watch` inside a container started with --volumes-from the
+// data container and `-v ~/.ssh:/root/.ssh:ro`, fetching over SSH with the key and known_hosts
+// found there. As in watch-in-container.test.ts, the container is the busybox test image with the
+// host's node, its libraries and this repository mounted read-only.
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  announceRevision,
+  connectEtcd,
+  createDataContainer,
+  listNodeStatuses,
+  runServiceContainer,
+  type EtcdConnection,
+} from '../packages/core/src/index';
+import { clientOf } from '../packages/core/src/docker/connection';
+import { useTestDocker } from './support/docker';
+import { commitFiles, useGitFixtures } from './support/git';
+import { sshEnv, sshUrl } from './support/git-ssh';
+import { serviceEnv } from './support/services';
+
+const root = join(import.meta.dirname, '..');
+const t = useTestDocker();
+const fixtures = useGitFixtures();
+
+describe('berth watch inside a container with --volumes-from and ~/.ssh mounted read-only', () => {
+  let etcd: EtcdConnection;
+  const key = `berth-test/in-container-ssh/${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    etcd = (await connectEtcd({ endpoints: [serviceEnv().etcdEndpoint] }))._unsafeUnwrap();
+  });
+  afterAll(() => etcd?.close());
+
+  it('fetches over ssh with the mounted key and known_hosts, and publishes into the shared volume', async () => {
+    expect(existsSync(join(root, 'packages/cli/dist/bin.js')), 'npm run build first').toBe(true);
+    const repo = await fixtures.repo('in-container-ssh');
+    const commit = await commitFiles(repo, { 'site/index.html': 'from inside\n' });
+    const home = await fixtures.dir('berth-container-home');
+    const sshDir = join(home, '.ssh');
+    await mkdir(sshDir, { mode: 0o700 });
+    await copyFile(sshEnv().key, join(sshDir, 'id_ed25519'));
+    await chmod(join(sshDir, 'id_ed25519'), 0o600);
+    await copyFile(sshEnv().knownHosts, join(sshDir, 'known_hosts'));
+    (await announceRevision(etcd, key, { commit, by: 'test' }))._unsafeUnwrap();
+    const data = (
+      await createDataContainer(t.docker, {
+        name: t.name('www-content'),
+        image: serviceEnv().imageBusybox,
+        volumes: ['/www'],
+        labels: t.labels,
+      })
+    )._unsafeUnwrap();
+
+    const client = clientOf(t.docker);
+    const created = await client.createContainer({
+      name: t.name('watcher'),
+      Image: serviceEnv().imageBusybox,
+      Cmd: [
+        ...[
+          '/usr/bin/node',
+          '/berth/packages/cli/dist/bin.js',
+          'watch',
+          '--key',
+          key,
+          '--repo',
+          sshUrl(repo),
+        ],
+        ...[
+          '--node-id',
+          'in-container-ssh',
+          '--target',
+          'site/=dir:/www',
+          '--etcd-endpoints',
+          serviceEnv().etcdEndpoint,
+        ],
+      ],
+      Labels: t.labels,
+      Env: ['HOME=/root'],
+      HostConfig: {
+        NetworkMode: 'host',
+        VolumesFrom: [data.name],
+        Binds: [
+          '/usr:/usr:ro',
+          '/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro',
+          '/usr/lib64:/lib64:ro',
+          `${root}:/berth:ro`,
+          `${sshDir}:/root/.ssh:ro`,
+        ],
+      },
+    });
+    await created.start();
+
+    // Read what the watcher wrote from another container on the same volumes, like nginx would.
+    const reader = (
+      await runServiceContainer(t.docker, {
+        name: t.name('reader'),
+        image: serviceEnv().imageBusybox,
+        command: ['sleep', '300'],
+        volumesFrom: [data.name],
+        network: 'none',
+        labels: t.labels,
+      })
+    )._unsafeUnwrap();
+    const deadline = Date.now() + 60_000;
+    let served = '';
+    while (Date.now() < deadline) {
+      const r = (await reader.exec(['cat', '/www/current/index.html']))._unsafeUnwrap();
+      if (r.exitCode === 0) {
+        served = r.stdout;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(served).toBe('from inside\n');
+    expect((await reader.exec(['readlink', '/www/current']))._unsafeUnwrap().stdout.trim()).toBe(
+      `.berth/releases/${commit}`,
+    );
+    expect((await listNodeStatuses(etcd, key))._unsafeUnwrap()).toMatchObject([
+      { nodeId: 'in-container-ssh', commit },
+    ]);
+
+    await created.kill({ signal: 'SIGTERM' });
+    const exit = (await created.wait()) as { StatusCode: number };
+    expect(exit.StatusCode).toBe(0);
+    expect((await listNodeStatuses(etcd, key))._unsafeUnwrap()).toEqual([]);
+  });
+});
