@@ -26,9 +26,13 @@ export function createRunner(io: CliIo): Runner {
       const context = commandContext(io, globals);
       try {
         const result = await handler(context);
-        outcome = result.match(reportOutcome, failureOutcome);
+        const words = { flags: command.opts(), env: io.env };
+        outcome = result.match(
+          (report) => reportOutcome(report, words),
+          (failure) => failureOutcome(failure, words),
+        );
       } catch (thrown) {
-        outcome = failureOutcome(thrownFailure(thrown));
+        outcome = failureOutcome(thrownFailure(thrown), { flags: command.opts(), env: io.env });
       } finally {
         context.close();
       }
