@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { CommanderError, Option, type Command } from 'commander';
 import { BERTH_VERSION } from '@berth/core';
 import { version } from '../package.json';
 import { registerAudit } from './commands/audit';
@@ -11,6 +11,7 @@ import { registerWatch } from './commands/watch';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
 import type { CliIo } from './io';
+import { EnvCommand } from './options/env';
 import { parseDuration } from './options/parsers';
 import { failureOutcome, writeOutcome } from './report';
 import { createRunner, examples, type Runner } from './runner';
@@ -20,7 +21,7 @@ export type { CliIo } from './io';
 
 /** The whole command line; `runner` receives the outcome of the command that runs. */
 export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Command {
-  const program = new Command('berth')
+  const program = new EnvCommand('berth', io.env)
     .description(
       'Typed Docker data containers, git-to-volume publishing and etcd-driven CDN nodes.',
     )

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import { usageFailure, type CliFailure } from '../failure';
@@ -11,6 +11,8 @@ import { parseTargetSpec, type TargetSpec } from '../watch/target-spec';
 interface WatchOptions {
   readonly key: string;
   readonly repo: string;
+  readonly gitUser?: string;
+  /** `--repo-user`, the old spelling of `--git-user`. */
   readonly repoUser?: string;
   readonly cacheDir?: string;
   readonly nodeId?: string;
@@ -39,9 +41,10 @@ export function registerWatch(program: Command, runner: Runner): void {
     .requiredOption('--key <key>', 'the etcd key whose value says what to serve')
     .requiredOption('--repo <url>', 'the git repository (http or https)')
     .option(
-      '--repo-user <user>',
+      '--git-user <user>',
       'user for the repository; the password comes from BERTH_GIT_PASSWORD',
     )
+    .addOption(new Option('--repo-user <user>', 'deprecated: --git-user').hideHelp())
     .option(
       '--target <spec>',
       'SUBDIR=container:NAME:/PATH or SUBDIR=dir:/PATH (repeatable)',
@@ -147,12 +150,13 @@ function checkOptions(
   if (options.debounce !== undefined && !debounce)
     return usageFailure(`--debounce "${options.debounce}": expected MIN:MAX`, 'debounce');
   const password = context.io.env.BERTH_GIT_PASSWORD;
+  const gitUser = options.gitUser ?? options.repoUser;
   return {
     key: options.key,
     repo: options.repo,
     targets,
-    ...(options.repoUser !== undefined && {
-      repoUser: options.repoUser,
+    ...(gitUser !== undefined && {
+      repoUser: gitUser,
       repoPassword: password ?? '',
     }),
     ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
