@@ -7,6 +7,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerName } from './commands/name';
 import { registerProbe } from './commands/probe';
 import { registerPublish } from './commands/publish';
+import { registerStatus } from './commands/status';
 import { registerWatch } from './commands/watch';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
@@ -69,6 +70,7 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
   registerPublish(program, runner);
   registerDeploy(program, runner);
   registerWatch(program, runner);
+  registerStatus(program, runner);
   registerProbe(program, runner);
   registerAudit(program, runner);
   return program;

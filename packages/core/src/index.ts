@@ -199,3 +199,10 @@ export type {
   LaggingNode,
 } from './coordination/watch-errors';
 export { listNodeStatuses, readAnnouncement } from './coordination/fleet';
+export {
+  readAnnouncementHistory,
+  readFleetStatus,
+  type AnnouncementHistory,
+  type FleetStatus,
+  type PastAnnouncement,
+} from './coordination/fleet-status';
