@@ -8,6 +8,7 @@ import { registerName } from './commands/name';
 import { registerProbe } from './commands/probe';
 import { registerPublish } from './commands/publish';
 import { registerStatus } from './commands/status';
+import { registerRollback } from './commands/rollback';
 import { registerWatch } from './commands/watch';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
@@ -71,6 +72,7 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
   registerDeploy(program, runner);
   registerWatch(program, runner);
   registerStatus(program, runner);
+  registerRollback(program, runner);
   registerProbe(program, runner);
   registerAudit(program, runner);
   return program;
