@@ -104,6 +104,8 @@ export {
   type ResolveNameOptions,
   type ResolveNamesError,
   type ResolveRefError,
+  type NameAnswer,
+  type ResolvedNames,
 } from './containers/resolve-name';
 export {
   openGitSource,
