@@ -44,7 +44,10 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
       '--json',
       'print exactly one JSON document on stdout (progress and errors go to stderr)',
     )
-    .option('-q, --quiet', 'no progress or notes on stderr (errors are still printed)')
+    .option(
+      '-q, --quiet',
+      "as docker's -q: only ids or names on stdout, one per line (data-container create/rm, status, name); no progress or notes on stderr (errors are still printed)",
+    )
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showHelpAfterError('(add --help for usage)')

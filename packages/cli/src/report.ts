@@ -12,6 +12,13 @@ export interface Report {
   readonly problem?: boolean;
   /** Parts of the work that failed (one reference of many): the first decides the exit code. */
   readonly failures?: readonly CliFailure[];
+  /** What `-q` prints instead of `text`, as docker's `-q` does: only ids or names, one per line. */
+  readonly ids?: readonly string[];
+}
+
+/** The report as `-q` shows it: its ids alone when it has some, else unchanged. */
+export function quietReport(report: Report): Report {
+  return report.ids ? { ...report, text: report.ids.map((id) => `${id}\n`).join('') } : report;
 }
 
 /** How the command ended, ready to be written. */

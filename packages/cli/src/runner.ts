@@ -3,7 +3,7 @@ import type { ResultAsync } from 'neverthrow';
 import { commandContext, globalOptions, type CommandContext } from './context';
 import { thrownFailure, type CliFailure } from './failure';
 import type { CliIo } from './io';
-import { failureOutcome, reportOutcome, type Outcome, type Report } from './report';
+import { failureOutcome, quietReport, reportOutcome, type Outcome, type Report } from './report';
 
 /** A command's work: what it produced, or the typed failure it ended with. */
 export type Handler = (context: CommandContext) => ResultAsync<Report, CliFailure>;
@@ -28,7 +28,7 @@ export function createRunner(io: CliIo): Runner {
         const result = await handler(context);
         const words = { flags: command.opts(), env: io.env };
         outcome = result.match(
-          (report) => reportOutcome(report, words),
+          (report) => reportOutcome(globals.quiet ? quietReport(report) : report, words),
           (failure) => failureOutcome(failure, words),
         );
       } catch (thrown) {

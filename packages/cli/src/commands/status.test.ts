@@ -87,6 +87,11 @@ describe('berth status', () => {
       new RegExp(`node-1\\s+${first.slice(0, 12)}\\s+\\S+\\s+yes\\s+\\d+ ms`),
     );
     expect(human.stdout).toContain(`2 live nodes, all serving ${first.slice(0, 12)}`);
+    expect(await berth(['status', '--key', key, '-q'])).toMatchObject({
+      code: ExitCode.ok,
+      stdout: 'node-1\nnode-2\n',
+      stderr: '',
+    });
 
     // A commit the repository does not have: the nodes keep serving the first and say why.
     const unknown = 'f'.repeat(40);

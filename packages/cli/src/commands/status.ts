@@ -122,6 +122,8 @@ export function statusReport(fleet: FleetStatus): Report {
       nodes,
     },
     text: head + body + verdict,
+    // -q: the live nodes' ids, one per line, like `docker ps -q`.
+    ids: nodes.map((n) => n.nodeId),
     problem,
   };
 }
