@@ -29,6 +29,8 @@ describe('help', () => {
     ['data-container', 'rm'],
     ['publish'],
     ['deploy'],
+    ['status'],
+    ['rollback'],
     ['probe', 'registry'],
     ['probe', 'storage'],
     ['audit'],
