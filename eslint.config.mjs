@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import { mustUseResult } from './scripts/eslint/must-use-result.mjs';
+import { noIteratedResult } from './scripts/eslint/no-iterated-result.mjs';
 
 export default tseslint.config(
   {
@@ -26,9 +27,14 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
-    plugins: { berth: { rules: { 'must-use-result': mustUseResult } } },
+    plugins: {
+      berth: {
+        rules: { 'must-use-result': mustUseResult, 'no-iterated-result': noIteratedResult },
+      },
+    },
     rules: {
       'berth/must-use-result': 'error',
+      'berth/no-iterated-result': 'error',
       '@typescript-eslint/no-floating-promises': ['error', { checkThenables: true }],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -54,6 +60,6 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', 'packages/cli/bin/*.js'],
-    rules: { 'berth/must-use-result': 'off' },
+    rules: { 'berth/must-use-result': 'off', 'berth/no-iterated-result': 'off' },
   },
 );

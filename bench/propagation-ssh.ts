@@ -42,7 +42,7 @@ async function measure(ctx: BenchContext, repo: BareRepo): Promise<BenchReport> 
   step(`the directory target over HTTP, ${ctx.updates} updates`);
   const [http] = await measureBerthNode(ctx, 'directory');
   step(`the directory target over SSH, ${ctx.updates} updates`);
-  const [ssh] = await measureBerthNode(ctx, 'directory', {}, {
+  const [ssh] = await measureBerthNode(ctx, 'directory', undefined, {}, {
     url: sshUrl(repo),
     name: 'ssh',
   });

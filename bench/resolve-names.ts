@@ -69,7 +69,9 @@ const resolveNamesBatch: ScenarioFactory = (ctx) => ({
   method: 'one resolveContainerNames call',
   ops: ctx.refs.length,
   run: async () => {
-    for (const answer of unwrap(await resolveContainerNames(ctx.docker, ctx.refs))) unwrap(answer);
+    for (const answer of unwrap(await resolveContainerNames(ctx.docker, ctx.refs)).answers) {
+      if (answer.error) throw new Error(answer.error.message);
+    }
   },
 });
 
@@ -143,7 +145,7 @@ async function checkAnswersAgree(ctx: Context): Promise<void> {
   }
   const batch = unwrap(
     await resolveContainerNames(ctx.docker, ctx.refs, { leadingSlash: true }),
-  ).map(unwrap);
+  ).answers.map((answer) => answer.name ?? `(${answer.error.kind})`);
   ctx.refs.forEach((ref, i) => {
     const answers = [cli[i], single[i], batch[i]];
     if (new Set(answers).size !== 1)

@@ -56,20 +56,13 @@ try {
   const refs = [shortId, id, `/${name}`, 'no-such-container-here'];
   const answers = await resolveContainerNames(docker, refs);
   if (answers.isErr()) throw new Error(answers.error.message);
-  answers.value.forEach((answer, i) => {
-    const shown = answer.match(
-      (value) => value,
-      (error) => `${error.kind}: ${error.message}`,
-    );
-    console.log(`resolveContainerNames[${i}] ${refs[i]} -> ${shown}`);
-  });
+  // A plain object with one answer per ref, in order: `{ ref, id, name }` or `{ ref, error }`.
+  for (const answer of answers.value.answers) {
+    const shown = answer.error ? `${answer.error.kind}: ${answer.error.message}` : answer.name;
+    console.log(`resolveContainerNames ${answer.ref} -> ${shown}`);
+  }
   const expected = [name, name, name, 'NotFound'];
-  const got = answers.value.map((a) =>
-    a.match(
-      (value) => value,
-      (error) => error.kind,
-    ),
-  );
+  const got = answers.value.answers.map((a) => a.name ?? a.error.kind);
   if (got.join() !== expected.join()) exitCode = 1;
 } catch (error) {
   console.error(error);

@@ -28,3 +28,15 @@ describe('berth/must-use-result', () => {
     );
   });
 });
+
+describe('berth/no-iterated-result', () => {
+  it('flags for-of, spread and destructuring of a Result, and accepts its unwrapped value', async () => {
+    const eslint = new ESLint({ cwd: root, ignore: false });
+    const [report] = await eslint.lintFiles([join(root, 'test/fixtures/lint/iterated-results.ts')]);
+    expect(report?.messages.filter((m) => m.fatal)).toEqual([]);
+    const hits = (report?.messages ?? [])
+      .filter((m) => m.ruleId === 'berth/no-iterated-result')
+      .map((m) => m.line);
+    expect(hits.sort((a, b) => a - b)).toEqual([7, 8, 9, 10]);
+  });
+});

@@ -22,7 +22,8 @@ const code = await run(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   stdin: readStdin,
-  isTTY: process.stderr.isTTY === true,
+  // Progress only when a person watches both streams: `berth … | jq` or `2>log` draws none.
+  isTTY: process.stderr.isTTY === true && process.stdout.isTTY === true,
   columns: process.stderr.columns ?? 80,
   signal: interrupt.signal,
 });

@@ -29,6 +29,8 @@ describe('help', () => {
     ['data-container', 'rm'],
     ['publish'],
     ['deploy'],
+    ['status'],
+    ['rollback'],
     ['probe', 'registry'],
     ['probe', 'storage'],
     ['audit'],
@@ -67,7 +69,10 @@ describe('usage errors exit 2 before anything is done', () => {
       ['publish', '--repo', 'http://127.0.0.1:1/x.git', '--container', 'c'],
       '--container needs --path',
     ],
-    [['probe', 'registry', 'r', '--password-stdin'], '--password-stdin needs --user'],
+    [
+      ['probe', 'registry', 'r', '--password-stdin'],
+      '--password-stdin needs --registry-user (or BERTH_REGISTRY_USER)',
+    ],
   ])('berth %j', async (argv, message) => {
     const { code, stdout, stderr } = await berth(argv);
     expect(code).toBe(ExitCode.usage);
@@ -159,7 +164,9 @@ describe('secrets from stdin or the environment', () => {
       env: { ...process.env, BERTH_REGISTRY_PASSWORD: undefined },
     });
     expect(noPassword.code).toBe(ExitCode.usage);
-    expect(noPassword.stderr).toContain('--password-stdin or set BERTH_REGISTRY_PASSWORD');
+    expect(noPassword.stderr).toContain(
+      '--password-stdin, give --password-file or set BERTH_REGISTRY_PASSWORD',
+    );
     const empty = await berth([...probe, '--user', 'ci', '--password-stdin'], {
       stdin: () => Promise.resolve(''),
     });

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { CommanderError, Option, type Command } from 'commander';
 import { BERTH_VERSION } from '@berth/core';
 import { version } from '../package.json';
 import { registerAudit } from './commands/audit';
@@ -7,11 +7,14 @@ import { registerDeploy } from './commands/deploy';
 import { registerName } from './commands/name';
 import { registerProbe } from './commands/probe';
 import { registerPublish } from './commands/publish';
+import { registerStatus } from './commands/status';
+import { registerRollback } from './commands/rollback';
 import { registerWatch } from './commands/watch';
 import { registerVerify } from './commands/verify';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
 import type { CliIo } from './io';
+import { EnvCommand } from './options/env';
 import { parseDuration } from './options/parsers';
 import { failureOutcome, writeOutcome } from './report';
 import { createRunner, examples, type Runner } from './runner';
@@ -21,7 +24,7 @@ export type { CliIo } from './io';
 
 /** The whole command line; `runner` receives the outcome of the command that runs. */
 export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Command {
-  const program = new Command('berth')
+  const program = new EnvCommand('berth', io.env)
     .description(
       'Typed Docker data containers, git-to-volume publishing and etcd-driven CDN nodes.',
     )
@@ -42,7 +45,10 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
       '--json',
       'print exactly one JSON document on stdout (progress and errors go to stderr)',
     )
-    .option('-q, --quiet', 'no progress or notes on stderr (errors are still printed)')
+    .option(
+      '-q, --quiet',
+      "as docker's -q: only ids or names on stdout, one per line (data-container create/rm, status, name); no progress or notes on stderr (errors are still printed)",
+    )
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showHelpAfterError('(add --help for usage)')
@@ -69,6 +75,8 @@ export function buildProgram(io: CliIo, runner: Runner = createRunner(io)): Comm
   registerPublish(program, runner);
   registerDeploy(program, runner);
   registerWatch(program, runner);
+  registerStatus(program, runner);
+  registerRollback(program, runner);
   registerProbe(program, runner);
   registerAudit(program, runner);
   registerVerify(program, runner);

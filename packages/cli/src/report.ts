@@ -1,4 +1,5 @@
 import { ExitCode, type ExitCodeValue } from './exit-codes';
+import { inUserWords, type WordsContext } from './error-words';
 import { exitCodeOf, failureJson, failureLine, type CliFailure } from './failure';
 
 /** What a command that ran produced: a document for `--json`, text for people. */
@@ -11,6 +12,13 @@ export interface Report {
   readonly problem?: boolean;
   /** Parts of the work that failed (one reference of many): the first decides the exit code. */
   readonly failures?: readonly CliFailure[];
+  /** What `-q` prints instead of `text`, as docker's `-q` does: only ids or names, one per line. */
+  readonly ids?: readonly string[];
+}
+
+/** The report as `-q` shows it: its ids alone when it has some, else unchanged. */
+export function quietReport(report: Report): Report {
+  return report.ids ? { ...report, text: report.ids.map((id) => `${id}\n`).join('') } : report;
 }
 
 /** How the command ended, ready to be written. */
@@ -22,17 +30,19 @@ export interface Outcome {
   readonly errors: readonly string[];
 }
 
-export function reportOutcome(report: Report): Outcome {
-  const [first] = report.failures ?? [];
+export function reportOutcome(report: Report, context: WordsContext = {}): Outcome {
+  const failures = (report.failures ?? []).map((failure) => inUserWords(failure, context));
+  const [first] = failures;
   return {
     exitCode: first ? exitCodeOf(first) : report.problem ? ExitCode.findings : ExitCode.ok,
     document: first ? { ...report.document, error: failureJson(first) } : report.document,
     text: report.text,
-    errors: (report.failures ?? []).map(failureLine),
+    errors: failures.map(failureLine),
   };
 }
 
-export function failureOutcome(failure: CliFailure): Outcome {
+export function failureOutcome(given: CliFailure, context: WordsContext = {}): Outcome {
+  const failure = inUserWords(given, context);
   return {
     exitCode: exitCodeOf(failure),
     document: { error: failureJson(failure) },

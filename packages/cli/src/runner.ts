@@ -3,7 +3,7 @@ import type { ResultAsync } from 'neverthrow';
 import { commandContext, globalOptions, type CommandContext } from './context';
 import { thrownFailure, type CliFailure } from './failure';
 import type { CliIo } from './io';
-import { failureOutcome, reportOutcome, type Outcome, type Report } from './report';
+import { failureOutcome, quietReport, reportOutcome, type Outcome, type Report } from './report';
 
 /** A command's work: what it produced, or the typed failure it ended with. */
 export type Handler = (context: CommandContext) => ResultAsync<Report, CliFailure>;
@@ -26,9 +26,13 @@ export function createRunner(io: CliIo): Runner {
       const context = commandContext(io, globals);
       try {
         const result = await handler(context);
-        outcome = result.match(reportOutcome, failureOutcome);
+        const words = { flags: command.opts(), env: io.env };
+        outcome = result.match(
+          (report) => reportOutcome(globals.quiet ? quietReport(report) : report, words),
+          (failure) => failureOutcome(failure, words),
+        );
       } catch (thrown) {
-        outcome = failureOutcome(thrownFailure(thrown));
+        outcome = failureOutcome(thrownFailure(thrown), { flags: command.opts(), env: io.env });
       } finally {
         context.close();
       }

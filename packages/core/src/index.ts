@@ -104,6 +104,8 @@ export {
   type ResolveNameOptions,
   type ResolveNamesError,
   type ResolveRefError,
+  type NameAnswer,
+  type ResolvedNames,
 } from './containers/resolve-name';
 export {
   openGitSource,
@@ -212,3 +214,10 @@ export { listNodeStatuses, readAnnouncement } from './coordination/fleet';
 export type { GitCacheCorruptError } from './errors';
 export type { PendingHook, Waiting } from './coordination/watch-types';
 export { normalizeKey } from './coordination/etcd-key';
+export {
+  readAnnouncementHistory,
+  readFleetStatus,
+  type AnnouncementHistory,
+  type FleetStatus,
+  type PastAnnouncement,
+} from './coordination/fleet-status';

@@ -38,6 +38,7 @@ export function createCommand(context: CommandContext, name: string, options: Cr
     .map((container): Report => ({
       document: { ...container },
       text: createdText(container),
+      ids: [container.id],
     }));
 }
 

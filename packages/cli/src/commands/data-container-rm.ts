@@ -34,5 +34,6 @@ export function removeCommand(context: CommandContext, name: string, options: Re
             ? ''
             : ' (its volumes are kept: --volumes removes them)') +
         '\n',
+      ids: [removed.id],
     }));
 }

@@ -14,7 +14,7 @@ import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { deployText, type DeployOutcome, type NodeRow } from './deploy-text';
 
-interface DeployOptions {
+export interface DeployOptions {
   readonly key: string;
   readonly commit: string;
   readonly ref?: string;
@@ -84,7 +84,7 @@ function deploy(context: CommandContext, options: DeployOptions) {
     }));
 }
 
-function announceAndWait(
+export function announceAndWait(
   context: CommandContext,
   etcd: EtcdConnection,
   options: DeployOptions,

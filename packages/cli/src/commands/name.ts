@@ -49,14 +49,12 @@ function names(context: CommandContext, refs: readonly string[], options: NameOp
       }),
     )
     .mapErr(deadline.explain)
-    .map((results): Report => {
-      const answers: Answer[] = results.map((result, i) => {
-        const ref = refs[i] ?? '';
-        return result.match<Answer>(
-          (name) => ({ ref, name }),
-          (error) => ({ ref, error }),
-        );
-      });
+    .map((found): Report => {
+      const answers: Answer[] = found.answers.map((answer) =>
+        answer.error
+          ? { ref: answer.ref, error: answer.error }
+          : { ref: answer.ref, name: answer.name },
+      );
       const failures = answers.flatMap((a) => ('error' in a ? [a.error] : []));
       return {
         document: {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { probeRegistry, type RegistryReport } from '@berth/probes';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import { usageFailure, type CliFailure } from '../failure';
@@ -11,8 +11,11 @@ import { examples, type Runner } from '../runner';
 import { failOnOption } from './fail-on';
 
 interface ProbeRegistryOptions {
+  readonly registryUser?: string;
+  /** `--user`, the old spelling of `--registry-user`. */
   readonly user?: string;
   readonly passwordStdin?: boolean;
+  readonly passwordFile?: string;
   readonly ca?: string;
   readonly insecure?: boolean;
   readonly checkPush?: boolean;
@@ -29,10 +32,12 @@ export function registerProbeRegistry(group: Command, runner: Runner): void {
     )
     .argument('<url>', 'the registry: host[:port] or https://host[:port]')
     .option(
-      '--user <name>',
-      `user name to check (or ${ENV.registryUser}); the password from --password-stdin or ${ENV.registryPassword}`,
+      '--registry-user <name>',
+      `user name to check; the password from --password-stdin, --password-file or ${ENV.registryPassword}`,
     )
+    .addOption(new Option('--user <name>', 'deprecated: --registry-user').hideHelp())
     .option('--password-stdin', 'read the password from standard input')
+    .option('--password-file <file>', 'read the password from this file')
     .option('--ca <file>', 'a PEM CA certificate to trust (a self-signed registry)')
     .option(
       '--insecure',
@@ -49,7 +54,7 @@ export function registerProbeRegistry(group: Command, runner: Runner): void {
       'after',
       examples([
         'berth probe registry 127.0.0.1:5000',
-        'berth probe registry registry.example.com:5443 --ca registry.crt --user ci --password-stdin < password.txt',
+        'berth probe registry registry.example.com:5443 --ca registry.crt --registry-user ci --password-stdin < password.txt',
         'BERTH_REGISTRY_USER=ci BERTH_REGISTRY_PASSWORD=… berth probe registry registry.example.com --fail-on warn --json',
       ]) + '\n\nFindings at or above --fail-on (default critical) make the exit code 1.',
     )
@@ -72,8 +77,12 @@ function credentials(
   return ResultAsync.fromSafePromise(
     readCredentials(
       context.io,
-      { user: options.user, passwordStdin: options.passwordStdin },
-      { userVar: ENV.registryUser, passwordVar: ENV.registryPassword },
+      {
+        user: options.registryUser ?? options.user,
+        passwordStdin: options.passwordStdin,
+        passwordFile: options.passwordFile,
+      },
+      { userVar: ENV.registryUser, passwordVar: ENV.registryPassword, userFlag: '--registry-user' },
     ),
   ).andThen((found) => (isFailure(found) ? errAsync(found) : okAsync(found)));
 }

@@ -26,6 +26,7 @@ interface PublishOptions extends TargetOptions {
   readonly cacheDir?: string;
   readonly gitUser?: string;
   readonly passwordStdin?: boolean;
+  readonly passwordFile?: string;
 }
 
 export function registerPublish(program: Command, runner: Runner): void {
@@ -77,6 +78,7 @@ export function registerPublish(program: Command, runner: Runner): void {
       `git user name (or ${ENV.gitUser}); the password from --password-stdin or ${ENV.gitPassword}`,
     )
     .option('--password-stdin', 'read the git password (or token) from standard input')
+    .option('--password-file <file>', 'read the git password (or token) from this file')
     .addHelpText(
       'after',
       examples([
@@ -100,8 +102,12 @@ function gitAuth(
   return ResultAsync.fromSafePromise(
     readCredentials(
       context.io,
-      { user: options.gitUser, passwordStdin: options.passwordStdin },
-      { userVar: ENV.gitUser, passwordVar: ENV.gitPassword },
+      {
+        user: options.gitUser,
+        passwordStdin: options.passwordStdin,
+        passwordFile: options.passwordFile,
+      },
+      { userVar: ENV.gitUser, passwordVar: ENV.gitPassword, userFlag: '--git-user' },
     ),
   ).andThen((found) => {
     if (isFailure(found)) return errAsync(found);

@@ -1,5 +1,5 @@
 import { normalizeKey } from '@berth/core';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import { usageFailure, type CliFailure } from '../failure';
@@ -12,6 +12,8 @@ import { parseTargetSpec, type TargetSpec } from '../watch/target-spec';
 interface WatchOptions {
   readonly key: string;
   readonly repo: string;
+  readonly gitUser?: string;
+  /** `--repo-user`, the old spelling of `--git-user`. */
   readonly repoUser?: string;
   readonly cacheDir?: string;
   readonly nodeId?: string;
@@ -46,9 +48,10 @@ export function registerWatch(program: Command, runner: Runner): void {
       'the git repository: http(s)://, ssh://[user@]host[:port]/path or user@host:path',
     )
     .option(
-      '--repo-user <user>',
+      '--git-user <user>',
       'user for the repository; the password comes from BERTH_GIT_PASSWORD',
     )
+    .addOption(new Option('--repo-user <user>', 'deprecated: --git-user').hideHelp())
     .option(
       '--target <spec>',
       'SUBDIR=container:NAME:/PATH or SUBDIR=dir:/PATH (repeatable)',
@@ -156,12 +159,13 @@ function checkOptions(
   const key = normalizeKey(options.key);
   if (key.isErr()) return usageFailure(key.error.message, 'key');
   const password = context.io.env.BERTH_GIT_PASSWORD;
+  const gitUser = options.gitUser ?? options.repoUser;
   return {
     key: key.value,
     repo: options.repo,
     targets,
-    ...(options.repoUser !== undefined && {
-      repoUser: options.repoUser,
+    ...(gitUser !== undefined && {
+      repoUser: gitUser,
       repoPassword: password ?? '',
     }),
     ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),

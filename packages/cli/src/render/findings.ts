@@ -1,6 +1,14 @@
 import { findingsAtLeast, type Finding, type Severity } from '@berth/probes';
 import { table } from './table';
 import type { Report } from '../report';
+import { userWords } from '../error-words';
+
+/** The finding's advice in the CLI's words (`--ca`, not `the ca option`). */
+const worded = (f: Finding): Finding => ({
+  ...f,
+  message: userWords(f.message),
+  ...(f.fix !== undefined && { fix: userWords(f.fix) }),
+});
 
 /** `--fail-on`: the severity that makes a probe exit 1, or `none` to never fail on findings. */
 export type FailOn = Severity | 'none';
@@ -45,10 +53,11 @@ export function findingsText(findings: readonly Finding[], failOn: FailOn): stri
  * `--json`, `summary` then the findings for people, and exit 1 when any finding fails.
  */
 export function findingsReport(
-  report: { readonly findings: readonly Finding[] },
+  given: { readonly findings: readonly Finding[] },
   summary: string,
   failOn: FailOn,
 ): Report {
+  const report = { ...given, findings: given.findings.map(worded) };
   return {
     document: { ...report, ...verdictJson(report.findings, failOn) },
     text: summary + findingsText(report.findings, failOn),

@@ -1,5 +1,5 @@
 // Bad input gets a typed error with the exact kind, and leaves nothing behind on the engine.
-import type { ResultAsync } from 'neverthrow';
+import { err, ok, type ResultAsync } from 'neverthrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BerthErrorKind } from '../errors';
 import type { DockerConnection } from '../docker/connection';
@@ -112,9 +112,9 @@ const cases: Case[] = [
     'resolve many: bad ref answers alone',
     'InvalidInput',
     (docker) =>
-      resolveContainerNames(docker, [''])
-        .map((rs) => rs[0])
-        .andThen((r) => r!),
+      resolveContainerNames(docker, ['']).andThen((found) =>
+        found.answers[0]?.error ? err(found.answers[0].error) : ok(found),
+      ),
   ],
   [
     'service: unknown container in volumesFrom',

@@ -6,9 +6,19 @@ import { useTestDocker } from '../../../../test/support/docker';
 import { serviceEnv } from '../../../../test/support/services';
 import { clientOf } from '../docker/connection';
 import { hasKind } from '../errors';
-import { resolveContainerId, resolveContainerName, resolveContainerNames } from './resolve-name';
+import { err, ok } from 'neverthrow';
+import {
+  resolveContainerId,
+  resolveContainerName,
+  resolveContainerNames,
+  type ResolvedNames,
+} from './resolve-name';
 
 const run = promisify(execFile);
+
+/** The batch answers in the single form's shape, to compare them. */
+const asResults = (found: ResolvedNames) =>
+  found.answers.map((a) => (a.error ? err(a.error) : ok(a.name)));
 const t = useTestDocker();
 
 interface Made {
@@ -102,7 +112,7 @@ describe('resolveContainerName', () => {
     });
     expect(slashed._unsafeUnwrap()).toBe(`/${f.other.name}`);
     const batch = await resolveContainerNames(t.docker, [f.plain.name], { leadingSlash: true });
-    expect(batch._unsafeUnwrap()[0]?._unsafeUnwrap()).toBe(`/${f.plain.name}`);
+    expect(batch._unsafeUnwrap().answers[0]?.name).toBe(`/${f.plain.name}`);
   });
 
   it('agrees with docker inspect --format {{.Name}} on every reference it resolves', async () => {
@@ -163,7 +173,7 @@ describe('resolveContainerName', () => {
         const single = await resolveContainerName(t.docker, ref);
         expect(single._unsafeUnwrapErr()).toMatchObject({ kind: 'InvalidInput', field: 'ref' });
         const batch = await resolveContainerNames(t.docker, [ref]);
-        expect(batch._unsafeUnwrap()).toEqual([single]);
+        expect(asResults(batch._unsafeUnwrap())).toEqual([single]);
         expect(list).not.toHaveBeenCalled();
         expect(get).not.toHaveBeenCalled();
       } finally {
@@ -214,12 +224,9 @@ describe('resolveContainerNames', () => {
     list.mockRestore();
     get.mockRestore();
 
-    const values = answers._unsafeUnwrap().map((a) =>
-      a.match(
-        (v) => v,
-        (e) => e.kind,
-      ),
-    );
+    const values = answers._unsafeUnwrap().answers.map((a) => a.name ?? a.error.kind);
+    expect(answers._unsafeUnwrap().answers.map((a) => a.ref)).toEqual(refs);
+    expect(answers._unsafeUnwrap().answers[0]?.id).toBe(f.plain.id);
     expect(values).toEqual([
       f.plain.name,
       f.other.name,
@@ -241,7 +248,7 @@ describe('resolveContainerNames', () => {
   it('makes no request for an empty list, and refuses a list that is not an array', async () => {
     const list = vi.spyOn(clientOf(t.docker), 'listContainers');
     try {
-      expect((await resolveContainerNames(t.docker, []))._unsafeUnwrap()).toEqual([]);
+      expect((await resolveContainerNames(t.docker, []))._unsafeUnwrap()).toEqual({ answers: [] });
       expect(list).not.toHaveBeenCalled();
     } finally {
       list.mockRestore();
@@ -269,10 +276,10 @@ describe('resolveContainerNames', () => {
     let compared = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(ref, { minLength: 1, maxLength: 12 }), async (refs) => {
-        const before = (await resolveContainerNames(t.docker, refs))._unsafeUnwrap();
+        const before = asResults((await resolveContainerNames(t.docker, refs))._unsafeUnwrap());
         const singles = [];
         for (const r of refs) singles.push(await resolveContainerName(t.docker, r));
-        const after = (await resolveContainerNames(t.docker, refs))._unsafeUnwrap();
+        const after = asResults((await resolveContainerNames(t.docker, refs))._unsafeUnwrap());
         // Other test files create and remove containers on this engine too: compare only
         // when nothing that matters changed while the single answers were taken.
         fc.pre(isDeepStrictEqual(before, after));

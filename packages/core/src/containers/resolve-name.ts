@@ -149,22 +149,53 @@ export function resolveContainerId(
   return identify(docker, ref, options).map((container) => container.id);
 }
 
+/** The answer for one reference of {@link resolveContainerNames}: the container, or why not. */
+export type NameAnswer =
+  | {
+      readonly ref: string;
+      /** The full id of the container the reference points at. */
+      readonly id: string;
+      /** Its name, written as `leadingSlash` asks. */
+      readonly name: string;
+      readonly error?: undefined;
+    }
+  | {
+      readonly ref: string;
+      readonly error: ResolveRefError;
+      readonly id?: undefined;
+      readonly name?: undefined;
+    };
+
+/**
+ * What {@link resolveContainerNames} found: a plain object, not a list of Results, so that
+ * `for (const a of await resolveContainerNames(…))` (which iterates the Result itself, and finds
+ * nothing) cannot be written with `a.name` or `a.error` by mistake: it does not compile.
+ */
+export interface ResolvedNames {
+  /** One answer per reference, in input order (duplicates answered twice). */
+  readonly answers: readonly NameAnswer[];
+}
+
 /**
  * Resolves many references with one listing request: one answer per reference, in input order,
  * each exactly what {@link resolveContainerName} would answer for it against the same engine
  * state (same lookup order, same `NotFound`, `Ambiguous` and `InvalidInput`). A bad reference
- * fails only its own answer; the whole call fails only when the engine does (or `refs` is not
- * an array). Duplicates get the same answer twice. No request is made when no reference is valid.
+ * fails only its own answer (`{ ref, error }`); the whole call fails only when the engine does
+ * (or `refs` is not an array). No request is made when no reference is valid.
  *
  * @example
- * const names = await resolveContainerNames(docker, ids);
- * if (names.isOk()) names.value.forEach((name, i) => name.isOk() && console.log(ids[i], name.value));
+ * const found = await resolveContainerNames(docker, ids);
+ * if (found.isOk()) {
+ *   for (const answer of found.value.answers) {
+ *     console.log(answer.ref, answer.error ? answer.error.kind : answer.name);
+ *   }
+ * }
  */
 export function resolveContainerNames(
   docker: DockerConnection,
   refs: readonly string[],
   options: ResolveNameOptions = {},
-): ResultAsync<Result<string, ResolveRefError>[], ResolveNamesError> {
+): ResultAsync<ResolvedNames, ResolveNamesError> {
   // For callers without types; narrowing `refs` itself with Array.isArray would widen it to any[].
   const given: unknown = refs;
   if (!Array.isArray(given)) {
@@ -178,12 +209,16 @@ export function resolveContainerNames(
   const bounds = checkOptions(options);
   if (bounds.isErr()) return errAsync(bounds.error);
   const keyed = refs.map((ref) => ({ ref, key: lookupKey(ref) }));
-  const answer = (index: ContainerIndex): Result<string, ResolveRefError>[] =>
-    keyed.map(({ ref, key }) =>
-      key
-        .andThen((k): Result<ContainerIdentity, ResolveRefError> => lookupContainer(index, k, ref))
-        .map((container) => written(container.name, options)),
-    );
+  const answer = (index: ContainerIndex): ResolvedNames => ({
+    answers: keyed.map(({ ref, key }): NameAnswer => {
+      const found = key.andThen((k): Result<ContainerIdentity, ResolveRefError> =>
+        lookupContainer(index, k, ref),
+      );
+      return found.isOk()
+        ? { ref, id: found.value.id, name: written(found.value.name, options) }
+        : { ref, error: found.error };
+    }),
+  });
   if (!keyed.some(({ key }) => key.isOk())) return okAsync(answer(indexContainers([])));
   return listContainerIdentities(docker, bounds.value).map((containers) =>
     answer(indexContainers(containers)),

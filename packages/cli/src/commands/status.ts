@@ -1,0 +1,129 @@
+import { readFleetStatus, type FleetStatus, type NodeStatus } from '@berth/core';
+import type { Command } from 'commander';
+import { ResultAsync } from 'neverthrow';
+import type { CommandContext } from '../context';
+import { collectEndpoints } from '../options/parsers';
+import { table } from '../render/table';
+import type { Report } from '../report';
+import { examples, type Runner } from '../runner';
+
+interface StatusOptions {
+  readonly key: string;
+  readonly statusPrefix?: string;
+  readonly etcdEndpoints?: readonly string[];
+}
+
+/** One node as `status` reports it (the `--json` rows). */
+export interface StatusRow {
+  readonly nodeId: string;
+  /** null before its first publish. */
+  readonly commit: string | null;
+  /** It serves what the key announces. */
+  readonly current: boolean;
+  /** Since when it serves `commit` (ISO 8601). */
+  readonly since: string | null;
+  readonly healthy: boolean;
+  readonly error: { readonly kind: string; readonly message: string } | null;
+  /** Announcement reaching the node → every target serving it, for its last sync, in ms. */
+  readonly propagationMs: number | null;
+  /** When the node last wrote its status. */
+  readonly updatedAt: string;
+}
+
+export function registerStatus(program: Command, runner: Runner): void {
+  program
+    .command('status')
+    .summary('show the fleet behind a key: what each node serves, since when, its health')
+    .description(
+      'read-only: what the key announces and, for every live node, the commit it serves, since when, whether it is healthy, its last error and how long its last sync took',
+    )
+    .requiredOption('--key <key>', 'the etcd key the nodes watch, e.g. cdn/site')
+    .option('--status-prefix <prefix>', "the watchers' status prefix (default berth/status/<key>/)")
+    .option(
+      '--etcd-endpoints <urls>',
+      'comma-separated etcd endpoints (default ETCDCTL_ENDPOINTS, ETCD_ENDPOINTS, http://127.0.0.1:2379)',
+      collectEndpoints,
+    )
+    .addHelpText(
+      'after',
+      examples([
+        'berth status --key cdn/site',
+        "berth status --key cdn/site --json | jq -r '.nodes[] | select(.current | not) | .nodeId'",
+      ]) +
+        '\n\nExits 1 when a live node is unhealthy or does not serve the announced commit, or when\nsomething is announced and no node is live; 0 when every live node serves it.',
+    )
+    .action((options: StatusOptions, command: Command) =>
+      runner.execute(command, (context) => status(context, options)),
+    );
+}
+
+function status(context: CommandContext, options: StatusOptions) {
+  const deadline = context.deadline(`read the fleet of ${options.key}`);
+  return context
+    .etcd(options.etcdEndpoints)
+    .andThen((etcd) => {
+      const read = readFleetStatus(etcd, options.key, {
+        ...(deadline.signal && { signal: deadline.signal }),
+        ...(context.globals.timeoutMs !== undefined && { timeoutMs: context.globals.timeoutMs }),
+        ...(options.statusPrefix !== undefined && { statusPrefix: options.statusPrefix }),
+      });
+      return new ResultAsync(Promise.resolve(read).finally(() => etcd.close()));
+    })
+    .mapErr(deadline.explain)
+    .map(statusReport);
+}
+
+function row(node: NodeStatus, announced: string | undefined): StatusRow {
+  return {
+    nodeId: node.nodeId,
+    commit: node.commit ?? null,
+    current: announced !== undefined && node.commit === announced,
+    since: node.activeSince ?? null,
+    healthy: node.healthy,
+    error: node.error ?? null,
+    propagationMs: node.lastSyncMs ?? null,
+    updatedAt: node.updatedAt,
+  };
+}
+
+export function statusReport(fleet: FleetStatus): Report {
+  const announced = fleet.announced?.commit;
+  const nodes = fleet.nodes.map((node) => row(node, announced));
+  const problems = nodes.filter((n) => !n.healthy || (announced !== undefined && !n.current));
+  const problem = problems.length > 0 || (announced !== undefined && nodes.length === 0);
+  const head = fleet.announced
+    ? `${fleet.key} announces ${announced ?? fleet.announced.revision}${fleet.announced.by ? ` (by ${fleet.announced.by})` : ''}${fleet.announcedRevision !== undefined ? ` at etcd revision ${fleet.announcedRevision}` : ''}\n`
+    : `${fleet.key} announces nothing${fleet.announcedRevision !== undefined ? ' readable (its value is not an announcement)' : ''}\n`;
+  const body =
+    nodes.length > 0
+      ? table(
+          ['node', 'commit', 'since', 'healthy', 'propagation', 'last error'],
+          nodes.map((n) => [
+            n.nodeId,
+            `${n.commit?.slice(0, 12) ?? '(nothing yet)'}${announced !== undefined && !n.current ? ' LAGGING' : ''}`,
+            n.since ?? '-',
+            n.healthy ? 'yes' : 'no',
+            n.propagationMs !== null ? `${Math.round(n.propagationMs)} ms` : '-',
+            n.error ? `${n.error.kind}: ${n.error.message}` : '',
+          ]),
+        )
+      : 'no live node reported a status\n';
+  const verdict =
+    nodes.length === 0
+      ? ''
+      : problems.length === 0
+        ? `${nodes.length} live node${nodes.length === 1 ? '' : 's'}${announced !== undefined ? `, all serving ${announced.slice(0, 12)}` : ''}\n`
+        : `${problems.length} of ${nodes.length} live node${nodes.length === 1 ? '' : 's'} unhealthy or lagging\n`;
+  return {
+    document: {
+      key: fleet.key,
+      announced: fleet.announced ?? null,
+      announcedRevision: fleet.announcedRevision ?? null,
+      nodes,
+    },
+    text: head + body + verdict,
+    // -q: the live nodes' ids, one per line, like `docker ps -q`.
+    ids: nodes.map((n) => n.nodeId),
+    problem,
+  };
+}
