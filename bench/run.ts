@@ -10,6 +10,7 @@ const benches: Readonly<Record<string, () => Promise<BenchModule>>> = {
   propagation: async () => (await import('./propagation.ts')).propagationBench,
   publish: async () => (await import('./publish.ts')).publishBench,
   'storage-drivers': async () => (await import('./storage-drivers.ts')).storageDriversBench,
+  'cli-startup': async () => (await import('./cli-startup.ts')).cliStartupBench,
 };
 
 async function runOne(load: () => Promise<BenchModule>): Promise<void> {

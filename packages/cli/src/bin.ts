@@ -17,7 +17,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const code = await run(process.argv.slice(2), {
+// Not a top-level await: this file is built as CommonJS (see tsup.config.ts).
+void run(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
@@ -25,5 +26,6 @@ const code = await run(process.argv.slice(2), {
   isTTY: process.stderr.isTTY === true,
   columns: process.stderr.columns ?? 80,
   signal: interrupt.signal,
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

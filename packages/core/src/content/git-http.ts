@@ -9,7 +9,7 @@
  * on a 200-file site. With it, the cost of a fetch follows the size of the change.
  */
 import type { HttpClient } from 'isomorphic-git';
-import { request } from 'isomorphic-git/http/node';
+import { isomorphicGitHttp } from '../util/dependencies';
 
 const CAPABILITY = 'thin-pack';
 
@@ -31,6 +31,7 @@ export function askForThinPack(body: readonly Uint8Array[]): Uint8Array[] {
 export function httpClient(signal: AbortSignal): HttpClient {
   return {
     request: async (req) => {
+      const { request } = isomorphicGitHttp();
       const isUploadPack = req.method === 'POST' && req.url.endsWith('/git-upload-pack');
       // Typed as an async iterator, the request body is in fact an array of one buffer (isomorphic-git
       // sends it whole, with a Content-Length); anything else goes out unchanged.
