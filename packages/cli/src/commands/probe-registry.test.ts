@@ -53,6 +53,22 @@ describe('berth probe registry exits non-zero when it cannot do its check', () =
     });
   });
 
+  it('exits 3 when the credentials could not be sent over an untrusted connection', async () => {
+    const { code, stderr } = await berth(
+      [
+        'probe',
+        'registry',
+        `https://${env().authRegistryTls}`,
+        '--no-check-push',
+        '--user',
+        env().registryUser,
+      ],
+      env().registryPassword,
+    );
+    expect(code).toBe(ExitCode.failure);
+    expect(stderr).toContain('CredentialsNotChecked');
+  });
+
   it('exits 0 when the credentials work and nothing reaches --fail-on', async () => {
     const { code, stderr } = await berth(
       [
