@@ -5,6 +5,7 @@ import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
 import type { CliIo } from './io';
 import { parseDuration } from './options/parsers';
+import { redactingIo } from './redact';
 import { failureOutcome, writeOutcome } from './report';
 import { createRunner, examples, type Runner } from './runner';
 
@@ -187,7 +188,9 @@ function asksForJson(argv: readonly string[]): boolean {
 }
 
 /** Runs the command line and returns the exit code; never calls `process.exit`. */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], given: CliIo): Promise<number> {
+  // From here on every write is redacted (redact.ts): no secret reaches stdout or stderr.
+  const io = redactingIo(given);
   const runner = createRunner(io);
   const program = await buildProgram(io, runner, argv);
   if (argv.length === 0) {
