@@ -31,12 +31,34 @@ interface Row {
   readonly args: readonly string[];
   /** What the command must print, so a fast failure is not timed as a fast answer. */
   readonly expect: (stdout: string) => boolean;
+  /** Run without NODE_EXTRA_CA_CERTS (Node reads that bundle at every start, before any code). */
+  readonly withoutExtraCa?: boolean;
 }
 
 const START_GROUP = 'start-up';
 const NAME_GROUP = 'name one container';
+const NO_CA = ' (NODE_EXTRA_CA_CERTS unset)';
+
+/** The same Node rows again without NODE_EXTRA_CA_CERTS, when the environment sets it. */
+function withoutExtraCa(rows: readonly Row[]): Row[] {
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined) return [];
+  return rows
+    .filter((row) => row.file !== 'docker')
+    .map((row) => ({
+      ...row,
+      group: row.group === START_GROUP ? `${START_GROUP}${NO_CA}` : row.group,
+      method: `${row.method}${NO_CA}`,
+      baseline: row.group === START_GROUP && row.baseline === true,
+      withoutExtraCa: true,
+    }));
+}
 
 function rows(id: string, name: string): Row[] {
+  const inEnvironment = plainRows(id, name);
+  return [...inEnvironment, ...withoutExtraCa(inEnvironment)];
+}
+
+function plainRows(id: string, name: string): Row[] {
   return [
     {
       group: START_GROUP,
@@ -78,7 +100,9 @@ function rows(id: string, name: string): Row[] {
   ];
 }
 
-async function timeOnce(row: Row, env: NodeJS.ProcessEnv): Promise<number> {
+async function timeOnce(row: Row, given: NodeJS.ProcessEnv): Promise<number> {
+  const env = { ...given };
+  if (row.withoutExtraCa) delete env.NODE_EXTRA_CA_CERTS;
   const started = performance.now();
   const { stdout } = await exec(row.file, [...row.args], { env });
   const elapsed = performance.now() - started;
@@ -126,6 +150,9 @@ async function measure(label: string): Promise<BenchReport> {
     helpVsNode: slowdown('berth --help'),
     versionVsNode: slowdown('berth --version'),
     nameVsDockerInspect: slowdown('berth name <id>'),
+    helpVsNodeWithoutExtraCa: slowdown(`berth --help${NO_CA}`),
+    versionVsNodeWithoutExtraCa: slowdown(`berth --version${NO_CA}`),
+    nameVsDockerInspectWithoutExtraCa: slowdown(`berth name <id>${NO_CA}`),
   };
   const connection = await connectDocker();
   const engine = connection.isOk()
@@ -151,9 +178,19 @@ async function measure(label: string): Promise<BenchReport> {
       target('berth --help vs node -e 0 (≤ 2× slower)', 0.5, 1 / ratios.helpVsNode),
       target('berth --version vs node -e 0 (≤ 2× slower)', 0.5, 1 / ratios.versionVsNode),
       target('berth name vs docker inspect (≤ 3× slower)', 0.33, 1 / ratios.nameVsDockerInspect),
+      ...(Number.isFinite(ratios.nameVsDockerInspectWithoutExtraCa)
+        ? [
+            target(
+              `berth name vs docker inspect${NO_CA} (≤ 3× slower)`,
+              0.33,
+              1 / ratios.nameVsDockerInspectWithoutExtraCa,
+            ),
+          ]
+        : []),
     ],
     notes: [
       `slow-downs (median over median): --help ${ratios.helpVsNode}×, --version ${ratios.versionVsNode}× node -e 0; name ${ratios.nameVsDockerInspect}× docker inspect`,
+      `the same${NO_CA}: --help ${ratios.helpVsNodeWithoutExtraCa}×, --version ${ratios.versionVsNodeWithoutExtraCa}× node -e 0; name ${ratios.nameVsDockerInspectWithoutExtraCa}× docker inspect (Node loads that CA bundle at every start, before any of berth runs; docker does not)`,
       'every command is a whole process, samples alternate between the rows; one untimed warm-up run each',
       'each answer is checked (the name printed is the container created for the run)',
     ],

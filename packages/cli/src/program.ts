@@ -1,5 +1,4 @@
 import { Command, CommanderError, Help, Option } from 'commander';
-import { BERTH_VERSION } from '@berth/core';
 import { version } from '../package.json';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
@@ -75,12 +74,12 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 /** The program with its global options and help, and no commands yet. */
-function rootProgram(io: CliIo, terms: ReadonlyMap<Command, string>): Command {
+function rootProgram(io: CliIo, terms: ReadonlyMap<Command, string>, coreVersion: string): Command {
   return new Command('berth')
     .description(
       'Typed Docker data containers, git-to-volume publishing and etcd-driven CDN nodes.',
     )
-    .version(`${version} (@berth/core ${BERTH_VERSION})`, '-V, --version', 'print the version')
+    .version(`${version} (@berth/core ${coreVersion})`, '-V, --version', 'print the version')
     .addOption(
       new Option(
         '--docker-host <url>',
@@ -158,7 +157,11 @@ export async function buildProgram(
   argv?: readonly string[],
 ): Promise<Command> {
   const terms = new Map<Command, string>();
-  const program = rootProgram(io, terms);
+  // The library's version is read from the library only when it is to be printed.
+  const asksForVersion =
+    argv === undefined || argv.some((arg) => /^(--version|-[A-Za-z]*V[A-Za-z]*)$/.test(arg));
+  const coreVersion = asksForVersion ? (await import('@berth/core')).BERTH_VERSION : '';
+  const program = rootProgram(io, terms, coreVersion);
   const wanted = argv && commandNamed(program, argv);
   const registrations = await Promise.all(
     COMMANDS.map((entry) =>
