@@ -13,6 +13,7 @@ const benches: Readonly<Record<string, () => Promise<BenchModule>>> = {
   publish: async () => (await import('./publish.ts')).publishBench,
   'storage-drivers': async () => (await import('./storage-drivers.ts')).storageDriversBench,
   'propagation-ssh': async () => (await import('./propagation-ssh.ts')).propagationSshBench,
+  'cli-startup': async () => (await import('./cli-startup.ts')).cliStartupBench,
 };
 
 async function runOne(load: () => Promise<BenchModule>): Promise<void> {

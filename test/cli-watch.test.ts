@@ -55,7 +55,7 @@ describe('berth watch', () => {
     daemon = spawn(
       process.execPath,
       [
-        join(root, 'packages/cli/dist/bin.js'),
+        join(root, 'packages/cli/bin/berth.js'),
         'watch',
         ...[
           '--key',

@@ -161,7 +161,9 @@ describe('berth probe registry', () => {
     );
     expect(jsonOf(result)).toMatchObject({ facts: { credentials: 'rejected' } });
     expect(jsonOf(result).failing).toContain('registry.credentials-rejected');
-    expect(result.code).toBe(1);
+    // Refused credentials fail the check whatever --fail-on says (exit 3, not the findings' 1).
+    expect(jsonOf(result).error).toMatchObject({ kind: 'CredentialsRejected' });
+    expect(result.code).toBe(3);
   });
 });
 

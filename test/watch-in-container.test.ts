@@ -32,7 +32,7 @@ describe('berth watch inside a container with --volumes-from', () => {
   afterAll(() => etcd?.close());
 
   it('publishes into the volumes it shares with nginx, and stops cleanly on SIGTERM', async () => {
-    expect(existsSync(join(root, 'packages/cli/dist/bin.js')), 'npm run build first').toBe(true);
+    expect(existsSync(join(root, 'packages/cli/dist/bin.cjs')), 'npm run build first').toBe(true);
     const repo = await fixtures.repo('in-container');
     const commit = await commitFiles(repo, { 'site/index.html': 'from inside\n' });
     (await announceRevision(etcd, key, { commit, by: 'test' }))._unsafeUnwrap();
@@ -52,7 +52,7 @@ describe('berth watch inside a container with --volumes-from', () => {
       Cmd: [
         ...[
           '/usr/bin/node',
-          '/berth/packages/cli/dist/bin.js',
+          '/berth/packages/cli/bin/berth.js',
           'watch',
           '--key',
           key,

@@ -9,5 +9,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
+  // util/dependencies.ts requires the heavy libraries lazily through import.meta.url, in the CJS build too.
+  shims: true,
   tsconfig: 'tsconfig.json',
 });

@@ -8,6 +8,16 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+// `berth --help | head -1`: once the reader of stdout (or stderr) has gone, nothing more can be
+// said to anyone; end quietly, as a program killed by SIGPIPE would, instead of crashing on an
+// unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit();
+  });
+}
+
 // Ctrl-C (or a CI runner's SIGTERM) stops the work through its AbortSignal; a second one kills.
 const interrupt = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -17,7 +27,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const code = await run(process.argv.slice(2), {
+// Not a top-level await: this file is built as CommonJS (see tsup.config.ts).
+void run(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
@@ -26,5 +37,6 @@ const code = await run(process.argv.slice(2), {
   isTTY: process.stderr.isTTY === true && process.stdout.isTTY === true,
   columns: process.stderr.columns ?? 80,
   signal: interrupt.signal,
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

@@ -1,16 +1,18 @@
 // What every command gets: the io, the global options, and the connections built from them.
-import {
-  connectDocker,
-  connectEtcd,
-  type ConnectDockerError,
-  type ConnectEtcdError,
-  type DockerConnection,
-  type EtcdConnection,
+import type {
+  ConnectDockerError,
+  ConnectEtcdError,
+  DockerConnection,
+  EtcdConnection,
 } from '@berth/core';
-import type { ResultAsync } from 'neverthrow';
+import { ResultAsync } from 'neverthrow';
 import type { CliFailure } from './failure';
 import type { CliIo } from './io';
 import { progressLine, type ProgressLine } from './render/progress';
+
+function library() {
+  return ResultAsync.fromSafePromise(import('@berth/core'));
+}
 
 /** The options every command takes (`berth --help` lists them). */
 export interface GlobalOptions {
@@ -90,17 +92,22 @@ export function commandContext(
             : failure,
       };
     },
+    // The library is loaded by the commands that connect, not by `berth --help`.
     docker: () =>
-      connectDocker({
-        env: io.env,
-        ...(globals.dockerHost !== undefined && { host: globals.dockerHost }),
-        ...(io.signal && { signal: io.signal }),
-      }),
+      library().andThen(({ connectDocker }) =>
+        connectDocker({
+          env: io.env,
+          ...(globals.dockerHost !== undefined && { host: globals.dockerHost }),
+          ...(io.signal && { signal: io.signal }),
+        }),
+      ),
     etcd: (endpoints) =>
-      connectEtcd({
-        env: io.env,
-        ...(endpoints && endpoints.length > 0 && { endpoints }),
-        ...(io.signal && { signal: io.signal }),
-      }),
+      library().andThen(({ connectEtcd }) =>
+        connectEtcd({
+          env: io.env,
+          ...(endpoints && endpoints.length > 0 && { endpoints }),
+          ...(io.signal && { signal: io.signal }),
+        }),
+      ),
   };
 }

@@ -93,6 +93,15 @@ const KIND_WORDS: Readonly<Record<BerthErrorKind | 'Usage' | 'Internal', Rewrite
   GitFetch: () => undefined,
   UnknownRevision: () => ({ hint: 'check --ref (a branch, a tag or a full commit SHA)' }),
   GitObject: () => ({ hint: 'remove the --cache-dir folder; the next run fetches afresh' }),
+  GitCacheCorrupt: () => ({
+    hint: 'berth already discarded the cache and cloned once; remove the --cache-dir folder and check the repository',
+  }),
+  GitHostUnknown: (f) => ({
+    hint: `add the server's key to known_hosts (BERTH_SSH_KNOWN_HOSTS) or pin it with BERTH_SSH_HOST_FINGERPRINT=${typeof f.fingerprint === 'string' ? f.fingerprint : 'SHA256:…'} after checking it`,
+  }),
+  GitHostKeyChanged: () => ({
+    hint: 'the server shows another key than known_hosts names: check with its operator before you trust the new one',
+  }),
   TargetStateChanged: () => ({ hint: 'another writer changed it: run the command again' }),
   TargetIo: () => undefined,
   UnsafeTree: () => undefined,

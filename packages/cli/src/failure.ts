@@ -1,5 +1,4 @@
 // The one place where a typed failure becomes an exit code, a line on stderr and a JSON document.
-import { describeCause } from '@berth/core';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
 
 /**
@@ -53,6 +52,21 @@ export function failureJson(failure: CliFailure): Record<string, unknown> {
     }
   }
   return { kind: failure.kind, message: failure.message, ...out };
+}
+
+/**
+ * A cause's message: `describeCause` of @berth/core, repeated here because this module is on the
+ * path of `berth --help` and `--version`, which must not initialise the library (and the Node
+ * built-ins it imports) to print a page of text. A test holds the two equal.
+ */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message || cause.name;
+  if (typeof cause === 'string') return cause;
+  try {
+    return JSON.stringify(cause) ?? String(cause);
+  } catch {
+    return String(cause);
+  }
 }
 
 /** Whatever a handler threw, as a failure (a thrown berth error keeps its kind). */

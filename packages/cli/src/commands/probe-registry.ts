@@ -3,9 +3,10 @@ import { probeRegistry, type RegistryReport } from '@berth/probes';
 import { Option, type Command } from 'commander';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
-import { usageFailure, type CliFailure } from '../failure';
+import { usageFailure, withHint, type CliFailure } from '../failure';
 import { ENV, isFailure, readCredentials, type Credentials } from '../options/secrets';
 import { findingsReport, type FailOn } from '../render/findings';
+import type { Report } from '../report';
 import { fields } from '../render/table';
 import { examples, type Runner } from '../runner';
 import { failOnOption } from './fail-on';
@@ -56,7 +57,8 @@ export function registerProbeRegistry(group: Command, runner: Runner): void {
         'berth probe registry 127.0.0.1:5000',
         'berth probe registry registry.example.com:5443 --ca registry.crt --registry-user ci --password-stdin < password.txt',
         'BERTH_REGISTRY_USER=ci BERTH_REGISTRY_PASSWORD=… berth probe registry registry.example.com --fail-on warn --json',
-      ]) + '\n\nFindings at or above --fail-on (default critical) make the exit code 1.',
+      ]) +
+        '\n\nFindings at or above --fail-on (default critical) make the exit code 1. A registry that does\nnot answer, or credentials it rejects (or that could not be sent to it safely), make it 3.',
     )
     .action((url: string, options: ProbeRegistryOptions, command: Command) =>
       runner.execute(command, (context) => probe(context, url, options)),
@@ -102,7 +104,49 @@ function probe(context: CommandContext, url: string, options: ProbeRegistryOptio
       }),
     )
     .mapErr(deadline.explain)
-    .map((report) => findingsReport(report, registryText(url, report), options.failOn));
+    .map((report): Report => {
+      const judged = findingsReport(report, registryText(url, report), options.failOn);
+      const failures = probeFailures(url, report);
+      return failures.length > 0 ? { ...judged, failures } : judged;
+    });
+}
+
+/**
+ * What the probe could not do, whatever `--fail-on` says: reach the registry, or check the
+ * credentials it was given. A Jenkins step that checks its credentials must not pass on either.
+ */
+function probeFailures(url: string, { facts }: RegistryReport): CliFailure[] {
+  if (!facts.reachable) {
+    return [
+      withHint(
+        {
+          kind: 'RegistryUnreachable',
+          message: `nothing answered at ${url}: ${(facts.unreachableReasons ?? []).join('; ') || 'no address to try'}`,
+        },
+        'check the address and port, that the registry runs, and that a firewall lets you through',
+      ),
+    ];
+  }
+  if (facts.credentials === 'rejected') {
+    return [
+      withHint(
+        { kind: 'CredentialsRejected', message: `${facts.host} rejected the credentials given` },
+        `check --user and the password (--password-stdin or ${ENV.registryPassword})`,
+      ),
+    ];
+  }
+  if (facts.credentials === 'withheld') {
+    return [
+      withHint(
+        {
+          kind: 'CredentialsNotChecked',
+          message: `the credentials were not sent to ${facts.host}: ${facts.credentialsNote ?? 'the connection is not trusted'}`,
+        },
+        'trust the registry with --ca <file> (or --insecure if you accept the risk)',
+      ),
+    ];
+  }
+  return [];
 }
 
 function registryText(url: string, { facts }: RegistryReport): string {

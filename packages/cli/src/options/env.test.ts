@@ -56,9 +56,9 @@ describe('envVarFor', () => {
 });
 
 describe('--help', () => {
-  it('shows the variable of every visible flag of every command', () => {
+  it('shows the variable of every visible flag of every command', async () => {
     const captured = captureIo({ env: {} });
-    const program = buildProgram(captured.io);
+    const program = await buildProgram(captured.io);
     let checked = 0;
     for (const command of allCommands(program)) {
       for (const option of command.options) {
@@ -184,8 +184,8 @@ describe('--password-file and --git-user', () => {
     expect(noUser.stderr).toContain('--password-file needs --git-user (or BERTH_GIT_USER)');
   });
 
-  it('spells the git user --git-user everywhere, with --repo-user kept hidden on watch', () => {
-    const program = buildProgram(captureIo({ env: {} }).io);
+  it('spells the git user --git-user everywhere, with --repo-user kept hidden on watch', async () => {
+    const program = await buildProgram(captureIo({ env: {} }).io);
     const commands = allCommands(program);
     for (const name of ['publish', 'watch']) {
       const command = commands.find((c) => c.name() === name);

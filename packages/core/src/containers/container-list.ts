@@ -9,7 +9,7 @@ import {
   type TimeoutError,
 } from '../errors';
 import { dockerCall, toDockerApiError } from '../docker/api';
-import { clientOf, type DockerConnection } from '../docker/connection';
+import { clientOf, lightGet, type DockerConnection } from '../docker/connection';
 import { parseContainerRef } from '../docker/refs';
 import { bounded } from '../util/bounded';
 
@@ -62,14 +62,23 @@ function ownName(names: readonly string[], id: string): string {
   return own.replace(/^\//, '');
 }
 
+/** The fields of a listed container that berth reads. */
+interface ListedContainer {
+  readonly Id: string;
+  readonly Names: string[];
+}
+
 /** Every container on the engine, stopped and never-started ones included, in one request. */
 export function listContainerIdentities(
   docker: DockerConnection,
   bounds: RequestBounds = {},
 ): ResultAsync<ContainerIdentity[], EngineRequestError> {
-  const client = clientOf(docker);
+  // The listing is what `berth name` waits for from a cold start: over node:http where it can.
+  const get = lightGet(docker);
   return boundedDockerCall('list containers', bounds, (abortSignal) =>
-    client.listContainers({ all: true, abortSignal }),
+    get
+      ? (get('/containers/json?all=1', abortSignal) as Promise<ListedContainer[]>)
+      : clientOf(docker).listContainers({ all: true, abortSignal }),
   ).map((containers) => containers.map((c) => ({ id: c.Id, name: ownName(c.Names, c.Id) })));
 }
 

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestDocker } from '../../../../test/support/docker';
+import { startEngineRequestLog } from '../../../../test/support/engine-request-log';
 import { serviceEnv } from '../../../../test/support/services';
+import { connectDocker } from '../docker/connect';
+import type { DockerConnection } from '../docker/connection';
 import { clientOf } from '../docker/connection';
 import { hasKind } from '../errors';
 import { err, ok } from 'neverthrow';
@@ -37,6 +40,24 @@ async function create(name?: string): Promise<Made> {
   });
   const info = await container.inspect();
   return { id: info.Id, name: info.Name.replace(/^\//, '') };
+}
+
+/**
+ * Runs `body` with a connection made through a request log, and returns the engine requests
+ * `body` made (whichever client made them; the connection's own ping is left out).
+ */
+async function engineRequests(
+  body: (docker: DockerConnection) => Promise<void>,
+): Promise<string[]> {
+  const log = await startEngineRequestLog(new URL(t.docker.endpoint).pathname);
+  try {
+    const docker = (await connectDocker({ host: log.endpoint }))._unsafeUnwrap();
+    log.requests.length = 0;
+    await body(docker);
+    return [...log.requests];
+  } finally {
+    await log.close();
+  }
 }
 
 /** The shortest prefix of `id` that no other container on the engine shares. */
@@ -167,19 +188,13 @@ describe('resolveContainerName', () => {
   it.each(MALFORMED)(
     'refuses the malformed reference %j without asking the engine',
     async (ref) => {
-      const list = vi.spyOn(clientOf(t.docker), 'listContainers');
-      const get = vi.spyOn(clientOf(t.docker), 'getContainer');
-      try {
-        const single = await resolveContainerName(t.docker, ref);
+      const requests = await engineRequests(async (docker) => {
+        const single = await resolveContainerName(docker, ref);
         expect(single._unsafeUnwrapErr()).toMatchObject({ kind: 'InvalidInput', field: 'ref' });
-        const batch = await resolveContainerNames(t.docker, [ref]);
+        const batch = await resolveContainerNames(docker, [ref]);
         expect(asResults(batch._unsafeUnwrap())).toEqual([single]);
-        expect(list).not.toHaveBeenCalled();
-        expect(get).not.toHaveBeenCalled();
-      } finally {
-        list.mockRestore();
-        get.mockRestore();
-      }
+      });
+      expect(requests).toEqual([]);
     },
   );
 
@@ -215,18 +230,17 @@ describe('resolveContainerNames', () => {
       f.plain.id,
       f.plain.name,
     ];
-    const client = clientOf(t.docker);
-    const list = vi.spyOn(client, 'listContainers');
-    const get = vi.spyOn(client, 'getContainer');
-    const answers = await resolveContainerNames(t.docker, refs);
-    expect(list).toHaveBeenCalledTimes(1);
-    expect(get).not.toHaveBeenCalled();
-    list.mockRestore();
-    get.mockRestore();
+    let answers: Awaited<ReturnType<typeof resolveContainerNames>> | undefined;
+    const requests = await engineRequests(async (docker) => {
+      answers = await resolveContainerNames(docker, refs);
+    });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatch(/^GET \/v[\d.]+\/containers\/json\?all=1$/);
 
-    const values = answers._unsafeUnwrap().answers.map((a) => a.name ?? a.error.kind);
-    expect(answers._unsafeUnwrap().answers.map((a) => a.ref)).toEqual(refs);
-    expect(answers._unsafeUnwrap().answers[0]?.id).toBe(f.plain.id);
+    const batch = answers?._unsafeUnwrap().answers ?? [];
+    const values = batch.map((a) => a.name ?? a.error.kind);
+    expect(batch.map((a) => a.ref)).toEqual(refs);
+    expect(batch[0]?.id).toBe(f.plain.id);
     expect(values).toEqual([
       f.plain.name,
       f.other.name,
@@ -246,13 +260,10 @@ describe('resolveContainerNames', () => {
   });
 
   it('makes no request for an empty list, and refuses a list that is not an array', async () => {
-    const list = vi.spyOn(clientOf(t.docker), 'listContainers');
-    try {
-      expect((await resolveContainerNames(t.docker, []))._unsafeUnwrap()).toEqual({ answers: [] });
-      expect(list).not.toHaveBeenCalled();
-    } finally {
-      list.mockRestore();
-    }
+    const requests = await engineRequests(async (docker) => {
+      expect((await resolveContainerNames(docker, []))._unsafeUnwrap()).toEqual({ answers: [] });
+    });
+    expect(requests).toEqual([]);
     const notArray = 'web' as unknown as string[];
     expect((await resolveContainerNames(t.docker, notArray))._unsafeUnwrapErr()).toMatchObject({
       kind: 'InvalidInput',

@@ -3,7 +3,6 @@
  * isomorphic-git's types goes further.
  */
 import * as fs from 'node:fs';
-import * as git from 'isomorphic-git';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import { describeCause, type AbortedError } from '../errors';
 import { bounded } from '../util/bounded';
@@ -17,6 +16,7 @@ import {
 } from '../errors';
 import { classifyFetchFailure } from './git-fetch-failure';
 import { fetchFs, type ObjectLookup } from './git-fetch-fs';
+import { isomorphicGit } from '../util/dependencies';
 import { httpClient } from './git-http';
 import { watchIdle, type ClientHandle } from './git-idle';
 
@@ -48,8 +48,8 @@ function cacheFailure(url: string, gitdir: string, what: string, cause: unknown)
 export function initBareRepo(url: string, gitdir: string): ResultAsync<void, GitFetchError> {
   return ResultAsync.fromPromise(
     (async () => {
-      await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
-      await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
+      await isomorphicGit().init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+      await isomorphicGit().addRemote({ fs, gitdir, remote: 'origin', url, force: true });
     })(),
     (cause) => cacheFailure(url, gitdir, 'cannot initialise', cause),
   );
@@ -62,7 +62,7 @@ export function writeTipRef(
   oid: string,
 ): ResultAsync<void, GitFetchError> {
   return ResultAsync.fromPromise(
-    git.writeRef({ fs, gitdir, ref: TIP_REF, value: oid, force: true }),
+    isomorphicGit().writeRef({ fs, gitdir, ref: TIP_REF, value: oid, force: true }),
     (cause) => cacheFailure(url, gitdir, `cannot write ${TIP_REF}`, cause),
   );
 }
@@ -115,7 +115,7 @@ export function fetchRevision(
     { operation: `git fetch ${url}`, timeoutMs, signal: options.signal },
     (signal) => {
       transport = watchIdle(options.transport?.open ?? httpClient, signal, idleMs);
-      const fetching = git.fetch({
+      const fetching = isomorphicGit().fetch({
         fs: fetchFs(gitdir, objects),
         http: transport.client,
         gitdir,

@@ -16,7 +16,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { HttpClient } from 'isomorphic-git';
-import { request } from 'isomorphic-git/http/node';
+import { isomorphicGitHttp } from '../util/dependencies';
 import type { ClientHandle } from './git-idle';
 
 const CAPABILITY = 'thin-pack';
@@ -45,6 +45,7 @@ export function httpClient(signal: AbortSignal): ClientHandle {
   const client: HttpClient = {
     request: async (req) => {
       const agent = req.url.startsWith('https:') ? agents.https : agents.http;
+      const { request } = isomorphicGitHttp();
       const isUploadPack = req.method === 'POST' && req.url.endsWith('/git-upload-pack');
       // Typed as an async iterator, the request body is in fact an array of one buffer (isomorphic-git
       // sends it whole, with a Content-Length); anything else goes out unchanged.

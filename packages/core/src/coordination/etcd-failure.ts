@@ -1,4 +1,3 @@
-import * as etcd3 from 'etcd3';
 import type { ResultAsync } from 'neverthrow';
 import {
   berthError,
@@ -8,6 +7,7 @@ import {
   type EtcdUnreachableError,
 } from '../errors';
 import { bounded } from '../util/bounded';
+import { etcd3 } from '../util/dependencies';
 import type { EtcdConnection } from './etcd';
 
 /** Everything one etcd call can fail with. */
@@ -30,13 +30,21 @@ export interface EtcdCallOptions {
 function isUnreachable(cause: unknown): boolean {
   if (typeof cause !== 'object' || cause === null) return false;
   if ((cause as { isBrokenCircuitError?: unknown }).isBrokenCircuitError === true) return true;
+  const {
+    isRecoverableError,
+    GRPCUnavailableError,
+    GRPCDeadlineExceededError,
+    GRPCCancelledError,
+    EtcdWatchStreamEnded,
+    ClientClosedError,
+  } = etcd3();
   return (
-    etcd3.isRecoverableError(cause as Error) ||
-    cause instanceof etcd3.GRPCUnavailableError ||
-    cause instanceof etcd3.GRPCDeadlineExceededError ||
-    cause instanceof etcd3.GRPCCancelledError ||
-    cause instanceof etcd3.EtcdWatchStreamEnded ||
-    cause instanceof etcd3.ClientClosedError
+    isRecoverableError(cause as Error) ||
+    cause instanceof GRPCUnavailableError ||
+    cause instanceof GRPCDeadlineExceededError ||
+    cause instanceof GRPCCancelledError ||
+    cause instanceof EtcdWatchStreamEnded ||
+    cause instanceof ClientClosedError
   );
 }
 

@@ -1,7 +1,7 @@
 // etcd leases, kept alive by the caller one beat at a time: etcd3's automatic keep-alive gives
 // up for good after a long outage, and a status writer must come back with a new lease instead.
-import * as etcd3 from 'etcd3';
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { etcd3 } from '../util/dependencies';
 import { etcdClientOf, type EtcdConnection } from './etcd';
 import { etcdCall, type EtcdCallOptions, type EtcdFailure } from './etcd-failure';
 
@@ -32,13 +32,13 @@ export function grantLease(
       etcdCall(connection, `lease keep-alive ${id}`, o, () => lease.keepaliveOnce())
         .map(() => 'alive' as const)
         .orElse((failure) =>
-          failure.cause instanceof etcd3.EtcdLeaseInvalidError
+          failure.cause instanceof etcd3().EtcdLeaseInvalidError
             ? okAsync('expired' as const)
             : errAsync(failure),
         ),
     revoke: (o = {}) =>
       etcdCall(connection, `lease revoke ${id}`, o, () => lease.revoke()).orElse((failure) =>
-        failure.cause instanceof etcd3.EtcdLeaseInvalidError
+        failure.cause instanceof etcd3().EtcdLeaseInvalidError
           ? okAsync(undefined)
           : errAsync(failure),
       ),

@@ -1,4 +1,4 @@
-import { Etcd3, type IOptions } from 'etcd3';
+import type { Etcd3, IOptions } from 'etcd3';
 import type { ResultAsync } from 'neverthrow';
 import { errAsync } from 'neverthrow';
 import {
@@ -9,6 +9,7 @@ import {
   type InvalidInputError,
 } from '../errors';
 import { bounded } from '../util/bounded';
+import { etcd3 } from '../util/dependencies';
 
 export interface ConnectEtcdOptions {
   /** `http://127.0.0.1:2379` style URLs. Default: `ETCDCTL_ENDPOINTS`, then `ETCD_ENDPOINTS`, then `http://127.0.0.1:2379`. */
@@ -142,7 +143,7 @@ export function connectEtcd(
       },
     }),
   };
-  const client = new Etcd3(etcdOptions);
+  const client = new (etcd3().Etcd3)(etcdOptions);
 
   return bounded(
     { operation: `etcd status (${endpoints.join(', ')})`, timeoutMs, signal: options.signal },

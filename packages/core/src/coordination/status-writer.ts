@@ -1,6 +1,6 @@
 // Keeps one node's status key in etcd, attached to a lease: written on every change, kept alive
 // at a third of the TTL, written again under a new lease after an outage that outlived the old.
-import * as etcd3 from 'etcd3';
+import { etcd3 } from '../util/dependencies';
 import type { EtcdConnection } from './etcd';
 import type { EtcdFailure } from './etcd-failure';
 import { putKey } from './etcd-kv';
@@ -103,7 +103,7 @@ export class StatusWriter {
         signal: this.stopController.signal,
       });
       if (put.isErr()) {
-        if (put.error.cause instanceof etcd3.EtcdLeaseInvalidError) this.lease = undefined;
+        if (put.error.cause instanceof etcd3().EtcdLeaseInvalidError) this.lease = undefined;
         return (this.failed(put.error), false);
       }
       if (this.latest === written) this.dirty = false;

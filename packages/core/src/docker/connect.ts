@@ -1,6 +1,6 @@
 import { Agent } from 'node:https';
 import { homedir } from 'node:os';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import type { ResultAsync } from 'neverthrow';
 import { errAsync, okAsync } from 'neverthrow';
 import {
@@ -11,7 +11,9 @@ import {
   type InvalidInputError,
 } from '../errors';
 import { bounded } from '../util/bounded';
-import { bindClient, type DockerConnection } from './connection';
+import { dockerode } from '../util/dependencies';
+import { bindEngine, type DockerConnection } from './connection';
+import { engineGet, speaksHttp, type EngineEndpoint } from './engine-http';
 import {
   endpointStrategies,
   type DiscoveryInput,
@@ -128,23 +130,28 @@ interface VersionAnswer {
 
 type VersionCall = (options: { abortSignal: AbortSignal }) => Promise<VersionAnswer>;
 
+/** The engine's `GET /version`: over node:http where the endpoint allows, else through dockerode. */
+async function askVersion(options: ModemOptions, abortSignal: AbortSignal): Promise<VersionAnswer> {
+  if (speaksHttp(options as EngineEndpoint)) {
+    return engineGet(options as EngineEndpoint, '/version', abortSignal).then((answer) =>
+      typeof answer === 'object' && answer !== null ? (answer as VersionAnswer) : {},
+    );
+  }
+  const probe = new (dockerode())(options);
+  // dockerode passes abortSignal through to the request; its typings do not say so.
+  return (probe.version.bind(probe) as unknown as VersionCall)({ abortSignal });
+}
+
 function tryCandidate(
   candidate: EndpointCandidate,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): ResultAsync<{ client: Dockerode; version: VersionAnswer }, string> {
+): ResultAsync<{ options: ModemOptions; version: VersionAnswer }, string> {
   const options = modemOptions(candidate.endpoint, candidate.tls);
   if (typeof options === 'string') return errAsync(options);
-  let probe: Dockerode;
-  try {
-    probe = new Dockerode(options);
-  } catch (cause) {
-    return errAsync(describeCause(cause));
-  }
   return bounded(
     { operation: `ping ${candidate.endpoint}`, timeoutMs, signal },
-    // dockerode passes abortSignal through to the request; its typings do not say so.
-    (abortSignal) => (probe.version.bind(probe) as unknown as VersionCall)({ abortSignal }),
+    (abortSignal) => askVersion(options, abortSignal),
     (cause) => describeCause(cause),
   )
     .mapErr((e) => (typeof e === 'string' ? e : e.message))
@@ -152,8 +159,7 @@ function tryCandidate(
       if (!version.ApiVersion)
         return errAsync('answered, but not like a Docker engine (no ApiVersion)');
       // Pin the API version the engine speaks, so every later request means the same thing.
-      const client = new Dockerode({ ...options, version: `v${version.ApiVersion}` });
-      return okAsync({ client, version });
+      return okAsync({ options: { ...options, version: `v${version.ApiVersion}` }, version });
     });
 }
 
@@ -218,7 +224,7 @@ export function connectDocker(
     }
     const candidate = outcome.use;
     return tryCandidate(candidate, timeoutMs, options.signal)
-      .map(({ client, version }) => {
+      .map(({ options: engine, version }) => {
         attempts.push({
           source: candidate.source,
           endpoint: candidate.endpoint,
@@ -236,7 +242,7 @@ export function connectDocker(
           arch: version.Arch ?? '',
           attempts: [...attempts],
         };
-        return bindClient(connection, client);
+        return bindEngine(connection, engine as ModemOptions & EngineEndpoint);
       })
       .orElse((reason) => {
         attempts.push({

@@ -1,4 +1,6 @@
 import type Dockerode from 'dockerode';
+import { dockerode } from '../util/dependencies';
+import { engineGet, speaksHttp, type EngineEndpoint } from './engine-http';
 import type { DockerConnectAttempt, DockerEndpointSource } from '../errors';
 
 /**
@@ -24,21 +26,51 @@ export interface DockerConnection {
   readonly attempts: readonly DockerConnectAttempt[];
 }
 
-// The dockerode client stays out of the public type: one module owns the mapping.
-const clients = new WeakMap<DockerConnection, Dockerode>();
+// The engine client stays out of the public type: one module owns the mapping. dockerode is made
+// the first time a primitive needs it, so a connection used only for the requests engine-http.ts
+// makes (the ping, a container listing) never loads it.
+interface EngineBinding {
+  /** dockerode's options for the endpoint, the API version pinned. */
+  readonly options: Dockerode.DockerOptions & EngineEndpoint;
+  client?: Dockerode;
+}
 
-export function bindClient(connection: DockerConnection, client: Dockerode): DockerConnection {
-  clients.set(connection, client);
+const bindings = new WeakMap<DockerConnection, EngineBinding>();
+
+export function bindEngine(
+  connection: DockerConnection,
+  options: Dockerode.DockerOptions & EngineEndpoint,
+): DockerConnection {
+  bindings.set(connection, { options });
   return connection;
 }
 
-/** The engine client behind a connection made by `connectDocker`. */
-export function clientOf(connection: DockerConnection): Dockerode {
-  const client = clients.get(connection);
-  if (!client) {
+function bindingOf(connection: DockerConnection): EngineBinding {
+  const binding = bindings.get(connection);
+  if (!binding) {
     throw new TypeError(
       'not a DockerConnection made by connectDocker(): connect first and pass its result',
     );
   }
-  return client;
+  return binding;
+}
+
+/** The engine client behind a connection made by `connectDocker`. */
+export function clientOf(connection: DockerConnection): Dockerode {
+  const binding = bindingOf(connection);
+  binding.client ??= new (dockerode())(binding.options);
+  return binding.client;
+}
+
+/**
+ * `GET path` (without the version prefix) on the connection's engine through node:http, or
+ * undefined when the endpoint needs dockerode (ssh).
+ */
+export function lightGet(
+  connection: DockerConnection,
+): ((path: string, signal: AbortSignal) => Promise<unknown>) | undefined {
+  const { options } = bindingOf(connection);
+  if (!speaksHttp(options)) return undefined;
+  return (path, signal) =>
+    engineGet(options, options.version ? `/${options.version}${path}` : path, signal);
 }

@@ -136,8 +136,17 @@ async function checkCredentials(
         note: `not sent: the token service ${realm.origin} is plain HTTP`,
       };
     }
+    // Over https the request itself verifies the token service's certificate before it sends
+    // the password (http-request.ts), whether or not the registry's own certificate verified.
     const answer = await ask(session, url, { headers: { authorization: basic } });
-    if (!isAnswer(answer)) return { outcome: 'unknown', note: answer.message };
+    if (!isAnswer(answer)) {
+      return answer.reason === 'tls'
+        ? {
+            outcome: 'withheld',
+            note: `not sent: TLS to the token service ${realm.origin} did not verify (${answer.code ?? answer.message})`,
+          }
+        : { outcome: 'unknown', note: answer.message };
+    }
     const token = tokenOf(answer);
     if (!token)
       return answer.status === 401 || answer.status === 403
@@ -157,6 +166,7 @@ async function checkCredentials(
 async function gather(target: RegistryTarget, options: GatherOptions): Promise<RegistryFacts> {
   const common = {
     timeoutMs: options.timeoutMs,
+    ...(options.insecure && { insecure: true }),
     ...(options.ca !== undefined && { ca: options.ca }),
     ...(options.signal && { signal: options.signal }),
   };
@@ -226,10 +236,12 @@ async function gather(target: RegistryTarget, options: GatherOptions): Promise<R
     ? await checkPush(session, options.pushRepository, anonymous)
     : { ...notChecked, repository: options.pushRepository };
 
-  // Secrets go only where they cannot be read on the way: verified TLS, loopback, or a registry the caller called insecure.
+  // Secrets go only where they cannot be read on the way: TLS that verified, plain HTTP on
+  // loopback, or a registry the caller called insecure. TLS that did not verify is not trusted,
+  // on loopback too: whoever answered there is not known to be the registry.
   let credentials: { outcome: CredentialsOutcome; note?: string } = { outcome: 'not-given' };
   if (options.credentials) {
-    const safe = target.loopback || options.insecure || (scheme === 'https' && tls === 'verified');
+    const safe = options.insecure || (scheme === 'https' ? tls === 'verified' : target.loopback);
     credentials = safe
       ? await checkCredentials(
           session,

@@ -28,7 +28,15 @@ export interface HttpRequestOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly maxBodyBytes?: number;
+  /**
+   * Send credentials (an `authorization` header) over TLS that did not verify. Without it, such a
+   * request verifies the certificate during the handshake and fails before any header is sent.
+   */
+  readonly insecure?: boolean;
 }
+
+/** OpenSSL's and Node's codes for a certificate that did not verify. */
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|VERIFY|ISSUER/;
 
 function failureOf(cause: unknown, timedOut: boolean, aborted: boolean): HttpFailure {
   const error = cause as { code?: unknown; message?: unknown } | null;
@@ -39,7 +47,10 @@ function failureOf(cause: unknown, timedOut: boolean, aborted: boolean): HttpFai
   const reason: HttpFailure['reason'] =
     code === 'ECONNREFUSED'
       ? 'refused'
-      : code?.startsWith('ERR_SSL') || code === 'EPROTO' || /ssl|tls/i.test(message)
+      : code?.startsWith('ERR_SSL') ||
+          code === 'EPROTO' ||
+          (code !== undefined && UNTRUSTED_CERTIFICATE.test(code)) ||
+          /ssl|tls/i.test(message)
         ? 'tls'
         : 'network';
   return { reason, ...(code !== undefined && { code }), message };
@@ -48,7 +59,9 @@ function failureOf(cause: unknown, timedOut: boolean, aborted: boolean): HttpFai
 /**
  * One request, bounded by `timeoutMs` from start to the end of the body, no redirects followed.
  * A certificate that does not verify still gets an answer: the probe reports it rather than
- * stopping, and callers decide what they send over such a connection.
+ * stopping. Except for a request that carries credentials: the one rule for secrets is here, so
+ * no caller (the registry, a token service elsewhere) can send a password over TLS it has not
+ * verified; such a request fails with reason `tls` and sends nothing (unless `insecure`).
  */
 export function requestOnce(
   url: string,
@@ -61,12 +74,16 @@ export function requestOnce(
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const send = secure ? httpsRequest : httpRequest;
+    const carriesSecret = Object.keys(options.headers ?? {}).some(
+      (name) =>
+        name.toLowerCase() === 'authorization' && !/^bearer /i.test(options.headers?.[name] ?? ''),
+    );
     const req = send(target, {
       method: options.method ?? 'GET',
       headers: { 'user-agent': 'berth-probes', accept: 'application/json', ...options.headers },
       agent: false,
       ...(secure && {
-        rejectUnauthorized: false,
+        rejectUnauthorized: carriesSecret && options.insecure !== true,
         ...(options.ca !== undefined && {
           ca: options.ca as string | Buffer | (string | Buffer)[],
         }),

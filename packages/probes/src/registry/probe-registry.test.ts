@@ -100,7 +100,7 @@ describe('probeRegistry against the real registries', () => {
     expect(report.findings).toEqual([]);
   });
 
-  it('reports a self-signed certificate and rejected credentials', async () => {
+  it('reports a self-signed certificate, and sends it no credentials', async () => {
     const report = (
       await probeRegistry(env().authRegistryTls, {
         credentials: { ...credentials(), password: 'wrong' },
@@ -111,11 +111,23 @@ describe('probeRegistry against the real registries', () => {
       tls: 'self-signed',
       tlsError: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     });
-    expect(report.facts.credentials).toBe('rejected');
+    // Loopback or not, TLS that did not verify is not trusted with a password.
+    expect(report.facts.credentials).toBe('withheld');
     expect(ids(report.findings)).toEqual([
       'warn registry.tls-unverified',
-      'warn registry.credentials-rejected',
+      'info registry.credentials-withheld',
     ]);
+  });
+
+  it('reports rejected credentials over TLS verified with the CA', async () => {
+    const report = (
+      await probeRegistry(env().authRegistryTls, {
+        ca: ca(),
+        credentials: { ...credentials(), password: 'wrong' },
+      })
+    )._unsafeUnwrap();
+    expect(report.facts).toMatchObject({ tls: 'verified', credentials: 'rejected' });
+    expect(ids(report.findings)).toEqual(['warn registry.credentials-rejected']);
   });
 
   it('reports an address where nothing listens as unreachable, quickly', async () => {

@@ -7,7 +7,11 @@ import type { RegistryCredentials } from './registry-session';
 import { candidateBases, parseRegistryUrl } from './registry-url';
 
 export interface ProbeRegistryOptions {
-  /** Checked against the registry when the connection is trusted (verified TLS, loopback, or `insecure`). */
+  /**
+   * Checked against the registry when the connection is trusted: TLS that verified, plain HTTP on
+   * loopback, or `insecure`. Never sent over TLS that did not verify, to the registry or to its
+   * token service.
+   */
   readonly credentials?: RegistryCredentials;
   /** PEM CA certificate(s) to trust for this registry, e.g. a self-signed one. */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];

@@ -11,6 +11,8 @@ export interface RegistrySession {
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** The caller accepts sending credentials over TLS that did not verify. */
+  readonly insecure?: boolean;
 }
 
 export type Answer =
@@ -30,6 +32,7 @@ export async function call(
     ...(init.headers !== undefined && { headers: init.headers }),
     ...(session.ca !== undefined && { ca: session.ca }),
     ...(session.signal !== undefined && { signal: session.signal }),
+    ...(session.insecure === true && { insecure: true }),
   });
   return result.match(
     (answer): Answer => ({ ok: true, answer }),

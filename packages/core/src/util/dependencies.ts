@@ -1,0 +1,28 @@
+// The heavy third-party libraries, loaded the first time a function that needs them runs rather
+// than when `@berth/core` is imported: etcd3 (gRPC), isomorphic-git and dockerode together cost
+// most of a second of start-up, and a script that only parses a reference or names a container
+// should not pay for etcd. Each is loaded with Node's `require` (all three are CommonJS), so the
+// functions that use them stay synchronous; Node's module cache makes every later call free.
+import { createRequire } from 'node:module';
+import type * as Etcd3Module from 'etcd3';
+import type * as IsomorphicGit from 'isomorphic-git';
+import type * as IsomorphicGitHttp from 'isomorphic-git/http/node';
+import type DockerodeClass from 'dockerode';
+
+const requireDependency = createRequire(import.meta.url);
+
+export function etcd3(): typeof Etcd3Module {
+  return requireDependency('etcd3') as typeof Etcd3Module;
+}
+
+export function isomorphicGit(): typeof IsomorphicGit {
+  return requireDependency('isomorphic-git') as typeof IsomorphicGit;
+}
+
+export function isomorphicGitHttp(): typeof IsomorphicGitHttp {
+  return requireDependency('isomorphic-git/http/node') as typeof IsomorphicGitHttp;
+}
+
+export function dockerode(): typeof DockerodeClass {
+  return requireDependency('dockerode') as typeof DockerodeClass;
+}
