@@ -1,4 +1,5 @@
-import { Command, CommanderError, Help, Option } from 'commander';
+import type { Command} from 'commander';
+import { CommanderError, Help, Option } from 'commander';
 import { version } from '../package.json';
 import { ExitCode } from './exit-codes';
 import { thrownFailure, usageFailure } from './failure';
