@@ -42,10 +42,16 @@ async function measure(ctx: BenchContext, repo: BareRepo): Promise<BenchReport> 
   step(`the directory target over HTTP, ${ctx.updates} updates`);
   const [http] = await measureBerthNode(ctx, 'directory');
   step(`the directory target over SSH, ${ctx.updates} updates`);
-  const [ssh] = await measureBerthNode(ctx, 'directory', undefined, {}, {
-    url: sshUrl(repo),
-    name: 'ssh',
-  });
+  const [ssh] = await measureBerthNode(
+    ctx,
+    'directory',
+    undefined,
+    {},
+    {
+      url: sshUrl(repo),
+      name: 'ssh',
+    },
+  );
   if (!http || !ssh) throw new Error('a method measured nothing');
   const summaries = [http, ssh].map(summarise);
   process.stdout.write(`\n${formatSummaries(summaries)}\n`);

@@ -1,4 +1,4 @@
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { CommanderError, Help, Option } from 'commander';
 import { version } from '../package.json';
 import { ExitCode } from './exit-codes';

@@ -225,7 +225,6 @@ export type GitError =
   | GitHostUnknownError
   | GitHostKeyChangedError;
 
-
 /** An SSH git server whose host key no known_hosts entry (nor pinned fingerprint) names: nothing was fetched. */
 export interface GitHostUnknownError extends ErrorBase<'GitHostUnknown'> {
   readonly url: string;
