@@ -120,7 +120,7 @@ describe('berth watch', () => {
       const child = spawn(
         process.execPath,
         [
-          join(root, 'packages/cli/dist/bin.js'),
+          join(root, 'packages/cli/bin/berth.js'),
           'watch',
           ...['--key', busyKey, '--repo', repo.url, '--node-id', 'busy-node'],
           ...['--target', `site/=dir:${await fixtures.dir('berth-cli-busy')}`],
@@ -162,7 +162,7 @@ describe('berth watch', () => {
       const child = spawn(
         process.execPath,
         [
-          join(root, 'packages/cli/dist/bin.js'),
+          join(root, 'packages/cli/bin/berth.js'),
           'watch',
           ...['--key', waitKey, '--repo', repo.url, '--node-id', nodeId],
           ...['--target', `site/=container:${container}:/www`, '--status-ttl', '5'],
@@ -211,7 +211,7 @@ describe('berth watch', () => {
       expect(await other.exited).toBe(0);
 
       await run(process.execPath, [
-        join(root, 'packages/cli/dist/bin.js'),
+        join(root, 'packages/cli/bin/berth.js'),
         'data-container',
         'create',
         data,

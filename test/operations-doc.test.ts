@@ -93,7 +93,7 @@ describe.each([
     const bin = await fixtures.dir('berth-doc-bin');
     await writeFile(
       join(bin, 'berth'),
-      `#!/bin/sh\nexec ${process.execPath} ${join(root, 'packages/cli/dist/bin.js')} "$@"\n`,
+      `#!/bin/sh\nexec ${process.execPath} ${join(root, 'packages/cli/bin/berth.js')} "$@"\n`,
     );
     await chmod(join(bin, 'berth'), 0o755);
 

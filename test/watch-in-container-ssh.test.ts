@@ -34,7 +34,7 @@ describe('berth watch inside a container with --volumes-from and ~/.ssh mounted 
   afterAll(() => etcd?.close());
 
   it('fetches over ssh with the mounted key and known_hosts, and publishes into the shared volume', async () => {
-    expect(existsSync(join(root, 'packages/cli/dist/bin.js')), 'npm run build first').toBe(true);
+    expect(existsSync(join(root, 'packages/cli/dist/bin.cjs')), 'npm run build first').toBe(true);
     const repo = await fixtures.repo('in-container-ssh');
     const commit = await commitFiles(repo, { 'site/index.html': 'from inside\n' });
     const home = await fixtures.dir('berth-container-home');
@@ -60,7 +60,7 @@ describe('berth watch inside a container with --volumes-from and ~/.ssh mounted 
       Cmd: [
         ...[
           '/usr/bin/node',
-          '/berth/packages/cli/dist/bin.js',
+          '/berth/packages/cli/bin/berth.js',
           'watch',
           '--key',
           key,

@@ -17,7 +17,9 @@ import {
   PRUNE_SCRIPT,
   ROLLBACK_SCRIPT,
   STAGE_SCRIPT,
+  DISK_USAGE_SCRIPT,
   STATE_SCRIPT,
+  parseDiskUsage,
   parseStateLine,
   prunedIn,
 } from './release-script';
@@ -232,6 +234,10 @@ export function containerTarget(
         ? okAsync(known)
         : script('read state', STATE_SCRIPT, [], undefined, o.signal).map((r) => r.state),
     check: (commit, o = {}) => checkRelease(commit, o.full === true ? 'full' : 'cheap', o.signal),
+    diskUsage: (o = {}) =>
+      script('disk usage', DISK_USAGE_SCRIPT, [], undefined, o.signal).map(
+        ({ stdout }) => parseDiskUsage(stdout) ?? 0,
+      ),
     stage: (request) => {
       if (!isReleaseName(request.commit)) {
         return errAsync(

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ResultAsync, errAsync } from 'neverthrow';
 import { berthError, describeCause } from '../errors';
 import { isNotFound, listOrEmpty } from '../util/fs-errors';
+import { diskUsage } from '../util/disk-usage';
 import { AheadCopy } from './directory-ahead';
 import { checkDirectoryRelease, readManifest } from './directory-check';
 import {
@@ -347,6 +348,7 @@ export function directoryTarget(dir: string): ContentTarget {
   return {
     description,
     state: (options) => run('read state', options?.fresh ? readState : current),
+    diskUsage: () => run('disk usage', () => diskUsage(berth)),
     check: (commit, options) =>
       isReleaseName(commit)
         ? run(`check ${commit}`, () =>

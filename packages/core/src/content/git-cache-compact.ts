@@ -4,11 +4,11 @@
  * fetch, when the packs have grown well past what the commits in use need, they are replaced by
  * one pack of exactly those commits' objects (whole, so it needs no other pack).
  */
-import { lstat, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ResultAsync, okAsync } from 'neverthrow';
 import { describeCause } from '../errors';
-import { isNotFound, listOrEmpty } from '../util/fs-errors';
+import { listOrEmpty } from '../util/fs-errors';
 import { bumpDirGeneration } from './git-lock';
 import { parseCommit, parseTree } from './git-objects';
 import { PackIndex } from './git-pack-index';
@@ -18,21 +18,6 @@ import type { ResolveContext } from './git-resolve';
 const CHECKSUM_BYTES = 20;
 /** Packs may hold this much more than twice what the kept commits need before a compaction. */
 const SLACK_BYTES = 1024 * 1024;
-
-/** Bytes of the files under `path` (links not followed); 0 when it does not exist. */
-export async function diskUsage(path: string): Promise<number> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch (cause) {
-    if (isNotFound(cause)) return 0;
-    throw cause;
-  }
-  if (!info.isDirectory()) return info.size;
-  let total = 0;
-  for (const name of await listOrEmpty(path)) total += await diskUsage(join(path, name));
-  return total;
-}
 
 /** Every object the commits need: themselves, their trees, their blobs (gitlinks are not ours). */
 async function liveObjects(ctx: ResolveContext, commits: readonly string[]): Promise<string[]> {

@@ -15,7 +15,8 @@ import {
   type UnknownRevisionError,
 } from '../errors';
 import { Bounded } from './git-bounded';
-import { compactCache, diskUsage } from './git-cache-compact';
+import { compactCache } from './git-cache-compact';
+import { diskUsage } from '../util/disk-usage';
 import { afterReclone, healCache, isCacheReadFailure } from './git-heal';
 import { dirGeneration, withDirLock } from './git-lock';
 import type { GitLogger } from './git-logger';

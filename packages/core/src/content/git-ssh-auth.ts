@@ -8,7 +8,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 // ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
-import ssh2, { type AuthMethod, type ParsedKey } from 'ssh2';
+import type { AuthMethod, ParsedKey } from 'ssh2';
+import { ssh2 } from '../util/dependencies';
 import { berthError, describeCause, type GitAuthError } from '../errors';
 
 /** One private key: a file or its text, and its passphrase if it is encrypted. */
@@ -82,7 +83,7 @@ async function loadKey(
   const passphrase = key.passphrase ?? env.BERTH_SSH_PASSPHRASE;
   let parsed: ParsedKey | ParsedKey[] | Error;
   try {
-    parsed = ssh2.utils.parseKey(data, passphrase);
+    parsed = ssh2().utils.parseKey(data, passphrase);
   } catch (cause) {
     parsed = cause instanceof Error ? cause : new Error(describeCause(cause));
   }

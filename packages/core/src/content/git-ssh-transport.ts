@@ -15,7 +15,8 @@
  */
 import type { HttpClient } from 'isomorphic-git';
 // ssh2 is CommonJS: its named exports exist only on the default export under Node's ESM.
-import ssh2, { type Client, type ClientChannel } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
+import { ssh2 } from '../util/dependencies';
 import {
   berthError,
   describeCause,
@@ -194,7 +195,7 @@ export function sshClient(
   };
 
   const fresh = () => {
-    const c = new ssh2.Client();
+    const c = new (ssh2().Client)();
     attach(c);
     c.once('ready', () => {
       connected(c);

@@ -92,6 +92,11 @@ describe('a publisher killed with SIGKILL at random moments', () => {
       platform: 'node',
       format: 'cjs',
       outfile: child,
+      // ssh2 (the SSH transport) carries native addons: copied beside the bundle.
+      loader: { '.node': 'copy' },
+      // The library loads its heavy dependencies on first use through createRequire(import.meta.url).
+      define: { 'import.meta.url': 'importMetaUrl' },
+      banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
       logLevel: 'error',
     });
   }, 240_000);

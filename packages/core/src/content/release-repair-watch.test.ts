@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { announceRevision } from '../coordination/announce';
 import { connectEtcd, type EtcdConnection } from '../coordination/etcd';
+import { listNodeStatuses } from '../coordination/fleet';
 import { commitFiles, useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
 import {
@@ -67,6 +68,7 @@ describe('a node with a damaged active release', () => {
     );
     const synced = ofType(n.events, 'synced').find((e) => e.revision === revision);
     expect(synced).toMatchObject({ commit, unchanged: false });
+    expect(synced?.targets.map((t) => t.repaired)).toEqual([true]);
     expect(await page(n.dir)).toBe('<h1>whole</h1>\n');
   });
 
@@ -89,6 +91,38 @@ describe('a node with a damaged active release', () => {
     await rm(release(dir), { recursive: true });
     const again = await start(key, dir);
     expect(ofType(again.events, 'synced')[0]).toMatchObject({ commit, unchanged: false });
+    expect(ofType(again.events, 'synced')[0]?.targets.map((t) => t.repaired)).toEqual([true]);
     expect(await page(dir)).toBe('<h1>whole</h1>\n');
+  });
+});
+
+describe("a node's status", () => {
+  it('says a publish that found its release whole repaired nothing', async () => {
+    const key = uniqueKey('repair-none');
+    (await announceRevision(etcd, key, { commit }))._unsafeUnwrap();
+    const n = await start(key);
+    const revision = (await announceRevision(etcd, key, { commit }))._unsafeUnwrap();
+    await until('synced the re-announcement', () =>
+      ofType(n.events, 'synced').some((e) => e.revision === revision),
+    );
+    const synced = ofType(n.events, 'synced').find((e) => e.revision === revision);
+    expect(synced).toMatchObject({ commit, unchanged: true });
+    expect(synced?.targets.map((t) => t.repaired)).toEqual([false]);
+  });
+
+  it('reports the disk its git cache and releases take', async () => {
+    const key = uniqueKey('disk-usage');
+    (await announceRevision(etcd, key, { commit }))._unsafeUnwrap();
+    await start(key);
+    let usage: { cacheBytes?: number; releasesBytes?: number } | undefined;
+    await until('disk usage in the status in etcd', async () => {
+      const statuses = (await listNodeStatuses(etcd, key))._unsafeUnwrap();
+      usage = statuses[0]?.diskUsage;
+      return usage !== undefined;
+    });
+    // The release holds the two files of site/ (16 + 4 bytes) plus its manifest; the cache at
+    // least the pack of the commit.
+    expect(usage?.releasesBytes).toBeGreaterThanOrEqual(20);
+    expect(usage?.cacheBytes).toBeGreaterThan(0);
   });
 });

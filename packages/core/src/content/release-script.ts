@@ -197,6 +197,18 @@ export const STATE_SCRIPT = `${PRELUDE}
 state
 `;
 
+/** Kilobytes under .berth, a hard-linked file once (du counts an inode once), then the state. */
+export const DISK_USAGE_SCRIPT = `${PRELUDE}
+echo "berth-du $(du -sk "$b" 2>/dev/null | cut -f1)"
+state
+`;
+
+/** Bytes from {@link DISK_USAGE_SCRIPT}'s output; undefined when it printed none. */
+export function parseDiskUsage(stdout: string): number | undefined {
+  const match = /^berth-du (\d+)$/m.exec(stdout);
+  return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+}
+
 /**
  * argv: root commit mode (cheap|full|manifest). Prints `berth-check <ok|missing|notdir|nomanifest>`,
  * then the manifest line, then (cheap, full) `<hex mode> <size>|<./path>` for every non-directory,

@@ -177,6 +177,21 @@ describe.each(Object.keys(fixtures))('%s target', (kind) => {
     expect(await f.shell(`cat .berth/releases/${A}/index.html`)).toBe('A index\n');
   });
 
+  it('reports the disk its releases take, as du counts it (a hard-linked file once)', async () => {
+    const bytes = (await f.target.diskUsage?.())?._unsafeUnwrap();
+    const kib = Number((await f.shell('du -sk .berth')).split(/\s/)[0]);
+    expect(bytes).toBe(kib * 1024);
+    // Two releases share bin/run by a hard link: counted once, so less than both trees apart.
+    const apart = Number(
+      (
+        await f.shell(
+          `du -skl .berth/releases/${A} .berth/releases/${B} | awk '{s+=$1} END {print s}'`,
+        )
+      ).trim(),
+    );
+    expect(bytes).toBeLessThanOrEqual(apart * 1024 + 64 * 1024);
+  });
+
   it('refuses to build on a stale view of the active release', async () => {
     const error = (
       await f.target.stage(request(C, { base: A, expectActive: A, list: { x: 'x' }, activate: {} }))

@@ -59,6 +59,11 @@ export interface ContentTarget {
     keep: number,
     options?: { readonly signal?: AbortSignal },
   ): ResultAsync<readonly string[], TargetError>;
+  /**
+   * Bytes the target's releases, staging and trash take under `.berth` (a file hard-linked into
+   * several releases counted once). Optional for adapters written outside berth.
+   */
+  diskUsage?(options?: { readonly signal?: AbortSignal }): ResultAsync<number, TargetError>;
   /** Frees what the target holds (a helper container); the releases stay. */
   close(): ResultAsync<void, TargetError>;
 }

@@ -1,6 +1,6 @@
 // Read-only views for operators: the fleet as one snapshot (what the key asks for, what every
 // live node serves), and what the key asked for before, from etcd's own history of the key.
-import * as etcd3 from 'etcd3';
+import { etcd3 } from '../util/dependencies';
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import type { InvalidInputError } from '../errors';
 import { parseAnnouncement, type Announcement } from './announcement';
@@ -61,7 +61,7 @@ export interface AnnouncementHistory {
 }
 
 const isCompacted = (failure: EtcdFailure): boolean =>
-  failure.kind === 'Etcd' && failure.cause instanceof etcd3.GRPCOutOfRangeError;
+  failure.kind === 'Etcd' && failure.cause instanceof etcd3().GRPCOutOfRangeError;
 
 /**
  * Up to `limit` (default 10) values the key held, newest first, from etcd's multi-version

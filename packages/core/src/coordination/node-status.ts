@@ -27,8 +27,20 @@ export interface NodeStatus {
   readonly pendingHook?: PendingHook;
   /** Set while the node waits for a target's container to exist: `state` is then `waiting`. */
   readonly waiting?: Waiting;
+  /** The disk the node's git cache and releases take, measured at most once a minute after a sync. */
+  readonly diskUsage?: NodeDiskUsage;
   /** `waiting` for a container, else `active`. Absent from nodes of older versions. */
   readonly state?: 'active' | 'waiting';
+}
+
+/** Bytes on disk; a figure that could not be measured is absent. */
+export interface NodeDiskUsage {
+  /** The git cache (every pack and index). */
+  readonly cacheBytes?: number;
+  /** Every target's releases, staging and trash (a hard-linked file counted once per target). */
+  readonly releasesBytes?: number;
+  /** When it was measured (ISO 8601). */
+  readonly measuredAt: string;
 }
 
 /** Where nodes write their status when not told: beside, never under, the watched key. */
@@ -90,6 +102,7 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
   if (typeof s.nodeId !== 'string' || typeof s.ok !== 'boolean') return undefined;
   const error = s.error as { kind?: unknown; message?: unknown } | undefined;
   const pendingHook = decodePendingHook(s.pendingHook);
+  const diskUsage = decodeDiskUsage(s.diskUsage);
   const w = s.waiting as Record<string, unknown> | undefined;
   const waiting: Waiting | undefined =
     w && typeof w.container === 'string' && typeof w.message === 'string'
@@ -117,6 +130,23 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
     ...(pendingHook && { pendingHook }),
     ...(s.state === 'waiting' || s.state === 'active' ? { state: s.state } : {}),
     ...(waiting && { waiting }),
+    ...(diskUsage && { diskUsage }),
+  };
+}
+
+const byteCount = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+
+function decodeDiskUsage(value: unknown): NodeDiskUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const d = value as Record<string, unknown>;
+  if (typeof d.measuredAt !== 'string') return undefined;
+  const cacheBytes = byteCount(d.cacheBytes);
+  const releasesBytes = byteCount(d.releasesBytes);
+  return {
+    ...(cacheBytes !== undefined && { cacheBytes }),
+    ...(releasesBytes !== undefined && { releasesBytes }),
+    measuredAt: d.measuredAt,
   };
 }
 

@@ -93,6 +93,7 @@ function publishInto(
       target: target.target.description,
       subdir: target.subdir ?? '',
       unchanged: report.unchanged,
+      repaired: report.repaired,
       files: report.changed.added.length + report.changed.modified.length,
       bytesSent: report.bytesSent,
       planMs: ms(started, planned),

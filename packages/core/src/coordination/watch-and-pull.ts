@@ -10,6 +10,7 @@ import { EventStream } from './event-stream';
 import { KeyFollower, now, type ObservedValue } from './key-follower';
 import { statusKey } from './node-status';
 import { StatusWriter } from './status-writer';
+import { diskUsageReporter } from './disk-usage-report';
 import { syncTargets, type SyncReport } from './sync-targets';
 import { coordinationError, type InvalidAnnouncementError } from './watch-errors';
 import { checkWatchOptions, type CheckedWatchOptions } from './watch-options';
@@ -96,6 +97,12 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     },
   });
 
+  const measureDisk = diskUsageReporter({
+    source,
+    targets,
+    report: (usage) => state.diskUsage(usage),
+  });
+
   const onSyncEvent = (event: SyncLoopEvent<Announcement, Applied, WatchSyncError>) => {
     const revision = event.wanted.revision;
     switch (event.type) {
@@ -107,6 +114,13 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
         // An already-served commit says nothing about propagation: keep the last real figure.
         state.applied(commit, revision, unchanged ? undefined : timings.totalMs);
         logger?.info({ nodeId, key, revision, commit, unchanged, timings }, 'synced');
+        const repaired = done.filter((t) => t.repaired).map((t) => t.target);
+        if (repaired.length > 0)
+          logger?.warn(
+            { nodeId, commit, targets: repaired },
+            'active release was damaged: rebuilt',
+          );
+        void measureDisk();
         return emit({
           type: 'synced',
           revision,

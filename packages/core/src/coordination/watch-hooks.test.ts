@@ -146,7 +146,9 @@ describe('watchAndPull with a failing afterActivate hook', () => {
     ]);
     // Only the hook was run again: one publish, one release.
     expect(ofType(events, 'synced')).toHaveLength(1);
-    expect(await readdir(join(dir, '.berth/releases'))).toEqual([commits[0]]);
+    expect(
+      (await readdir(join(dir, '.berth/releases'))).filter((n) => !n.endsWith('.manifest')),
+    ).toEqual([commits[0]]);
     expect(
       (await waitForConvergence(etcd, key, { commit: commits[0] ?? '', timeoutMs: 10_000 })).isOk(),
     ).toBe(true);

@@ -1,7 +1,7 @@
 // What a watcher knows about itself: connection, last applied, last error, health. Emits the
 // `health` event on every change of health and keeps the status key in step.
 import { describeCause } from '../errors';
-import type { NodeStatus } from './node-status';
+import type { NodeDiskUsage, NodeStatus } from './node-status';
 import type { PendingHook, Waiting, WatchEvent, WatchStatus } from './watch-types';
 
 export interface WatchStateOptions {
@@ -41,6 +41,7 @@ export class WatchState {
   private wasHealthy: boolean | undefined;
   private hook: PendingHook | undefined;
   private wait: Waiting | undefined;
+  private disk: NodeDiskUsage | undefined;
 
   constructor(private readonly options: WatchStateOptions) {}
 
@@ -83,6 +84,7 @@ export class WatchState {
       ...(this.activeSince !== undefined && { activeSince: this.activeSince }),
       ...(this.lastSyncMs !== undefined && { lastSyncMs: this.lastSyncMs }),
       ...(this.hook && { pendingHook: this.hook }),
+      ...(this.disk && { diskUsage: this.disk }),
       state: this.wait ? 'waiting' : 'active',
       ...(this.wait && { waiting: this.wait }),
     };
@@ -105,6 +107,12 @@ export class WatchState {
     if (hook === undefined && this.hook === undefined) return;
     this.hook = hook;
     if (hook) this.lastError = { ...hook.error, at: new Date().toISOString() };
+    this.changed();
+  }
+
+  /** New disk figures for the status. */
+  diskUsage(usage: NodeDiskUsage): void {
+    this.disk = usage;
     this.changed();
   }
 

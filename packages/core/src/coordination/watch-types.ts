@@ -26,6 +26,8 @@ export interface WatchSource {
   ): ResultAsync<string, WatchSourceError>;
   listTree(commit: string): ResultAsync<readonly TreeEntry[], WatchSourceError>;
   readBlob(oid: string): ResultAsync<Buffer, WatchSourceError>;
+  /** Bytes the source's cache takes on disk (a git source has it), for the node's status. */
+  diskUsage?(): ResultAsync<number, unknown>;
 }
 
 /** One folder of the repository published into one target, with its own hooks. */
@@ -92,6 +94,8 @@ export interface TargetSync {
   readonly subdir: string;
   /** true when the commit was already active there. */
   readonly unchanged: boolean;
+  /** true when the active release was missing or damaged and was rebuilt and re-activated. */
+  readonly repaired: boolean;
   readonly files: number;
   readonly bytesSent: number;
   /** Reading the target's state and planning, in ms. */

@@ -8,6 +8,7 @@ import type * as Etcd3Module from 'etcd3';
 import type * as IsomorphicGit from 'isomorphic-git';
 import type * as IsomorphicGitHttp from 'isomorphic-git/http/node';
 import type DockerodeClass from 'dockerode';
+import type * as Ssh2Module from 'ssh2';
 
 const requireDependency = createRequire(import.meta.url);
 
@@ -25,4 +26,9 @@ export function isomorphicGitHttp(): typeof IsomorphicGitHttp {
 
 export function dockerode(): typeof DockerodeClass {
   return requireDependency('dockerode') as typeof DockerodeClass;
+}
+
+/** ssh2 (the SSH git transport): its crypto binding is loaded only by a node that fetches over SSH. */
+export function ssh2(): typeof Ssh2Module {
+  return requireDependency('ssh2') as typeof Ssh2Module;
 }
