@@ -64,26 +64,34 @@ async function startupCheck(scratch: string, repos: BareRepo[]): Promise<Measure
   const t = directoryTarget(dir);
   unwrap(await publishCommit({ source, commit: first, target: t }));
   const updates: number[] = [];
-  const checks: number[] = [];
+  let active = first;
   for (let i = 0; i < CHECKS; i++) {
     const sha = await commitFiles(
       repo,
       { 'd0/page-0.html': `change ${i} ${randomBytes(8).toString('hex')}` },
       { message: `change ${i}` },
     );
-    let started = performance.now();
+    const started = performance.now();
     const report = unwrap(await publishCommit({ source, commit: sha, target: t }));
     updates.push(performance.now() - started);
     if (report.changed.modified.length !== 1) throw new Error('not a 1-file update');
+    active = sha;
+  }
+  // The target that published links its next stage's copy in the background after each swap;
+  // closing it waits for that, so the checks below run as a starting node's would: nothing else
+  // in flight on the release directory.
+  unwrap(await t.close());
+  const checks: number[] = [];
+  for (let i = 0; i < CHECKS; i++) {
     // What a watcher does on start (and on every re-announcement): a target that has seen
     // nothing yet, asked to publish the active commit.
-    started = performance.now();
+    const started = performance.now();
     const fresh = directoryTarget(dir);
-    const again = unwrap(await publishCommit({ source, commit: sha, target: fresh }));
+    const again = unwrap(await publishCommit({ source, commit: active, target: fresh }));
     checks.push(performance.now() - started);
     if (!again.unchanged) throw new Error('the start-up check did not find the release whole');
+    unwrap(await fresh.close());
   }
-  unwrap(await t.close());
   const group = `${FILES.toLocaleString('en')} files, directory target`;
   return [
     row(group, '1-file update: fetch + publishCommit', updates, true),
@@ -189,7 +197,7 @@ export const propagationVerifyBench: BenchModule = {
           ],
           notes: [
             '"check off" wraps the directory target so its release check answers without looking; manifests are written in both, so the pair measures the check made on every publish',
-            'start-up check: a new directoryTarget (nothing remembered) and publishCommit of the active commit: resolve, read the state, read the manifest, lstat every directory and file; the 1-file update includes its fetch',
+            'start-up check: a new directoryTarget (nothing remembered) and publishCommit of the active commit: resolve, read the state, read the manifest, lstat every directory and file; measured after the publishing target is closed (its background copy for the next stage done), as on a node that starts; the 1-file update includes its fetch',
           ],
         };
       },
