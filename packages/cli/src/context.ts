@@ -51,6 +51,11 @@ export interface CommandContext {
   deadline(operation: string, defaultMs?: number): Deadline;
   docker(): ResultAsync<DockerConnection, ConnectDockerError>;
   etcd(endpoints: readonly string[] | undefined): ResultAsync<EtcdConnection, ConnectEtcdError>;
+  /** Connects to etcd, runs `work` on it, and closes the connection however `work` ends. */
+  withEtcd<T, E>(
+    endpoints: readonly string[] | undefined,
+    work: (etcd: EtcdConnection) => ResultAsync<T, E>,
+  ): ResultAsync<T, E | ConnectEtcdError>;
 }
 
 /** A context, and `close` to clear whatever progress it drew before the result is printed. */
@@ -59,6 +64,14 @@ export function commandContext(
   globals: GlobalOptions,
 ): CommandContext & { close(): void } {
   const lines: ProgressLine[] = [];
+  const etcd = (endpoints: readonly string[] | undefined) =>
+    library().andThen(({ connectEtcd }) =>
+      connectEtcd({
+        env: io.env,
+        ...(endpoints && endpoints.length > 0 && { endpoints }),
+        ...(io.signal && { signal: io.signal }),
+      }),
+    );
   return {
     close: () => lines.forEach((line) => line.clear()),
     io,
@@ -101,13 +114,11 @@ export function commandContext(
           ...(io.signal && { signal: io.signal }),
         }),
       ),
-    etcd: (endpoints) =>
-      library().andThen(({ connectEtcd }) =>
-        connectEtcd({
-          env: io.env,
-          ...(endpoints && endpoints.length > 0 && { endpoints }),
-          ...(io.signal && { signal: io.signal }),
-        }),
+    etcd,
+    withEtcd: (endpoints, work) =>
+      etcd(endpoints).andThen(
+        (connection) =>
+          new ResultAsync(Promise.resolve(work(connection)).finally(() => connection.close())),
       ),
   };
 }

@@ -6,10 +6,11 @@ import {
   type NodeStatus,
 } from '@berth/core';
 import type { Command } from 'commander';
-import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import type { ResultAsync } from 'neverthrow';
+import { errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import type { CliFailure } from '../failure';
-import { collectEndpoints, parsePositiveInt } from '../options/parsers';
+import { fleetOptions, waitOptions } from '../options/fleet-options';
 import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { deployText, type DeployOutcome, type NodeRow } from './deploy-text';
@@ -28,7 +29,7 @@ export interface DeployOptions {
 const DEFAULT_WAIT_MS = 60_000;
 
 export function registerDeploy(program: Command, runner: Runner): void {
-  program
+  const command = program
     .command('deploy')
     .summary('announce a commit through etcd and wait for the nodes to serve it')
     .description(
@@ -40,22 +41,8 @@ export function registerDeploy(program: Command, runner: Runner): void {
     )
     .requiredOption('--commit <sha>', 'the full commit SHA to serve')
     .option('--ref <ref>', 'the ref it was built from, for the record')
-    .option('--by <who>', 'who announces it, e.g. jenkins#1234')
-    .option(
-      '--wait',
-      'wait until every live node serves the commit (bounded by --timeout, default 60s)',
-    )
-    .option(
-      '--min-nodes <n>',
-      'live nodes needed before the fleet counts as converged (default 1)',
-      parsePositiveInt,
-    )
-    .option('--status-prefix <prefix>', "the watchers' status prefix (default berth/status/<key>/)")
-    .option(
-      '--etcd-endpoints <urls>',
-      'comma-separated etcd endpoints (default ETCDCTL_ENDPOINTS, ETCD_ENDPOINTS, http://127.0.0.1:2379)',
-      collectEndpoints,
-    )
+    .option('--by <who>', 'who announces it, e.g. jenkins#1234');
+  fleetOptions(waitOptions(command, 'the commit'))
     .addHelpText(
       'after',
       examples([
@@ -72,11 +59,7 @@ export function registerDeploy(program: Command, runner: Runner): void {
 
 function deploy(context: CommandContext, options: DeployOptions) {
   return context
-    .etcd(options.etcdEndpoints)
-    .andThen((etcd) => {
-      const work = announceAndWait(context, etcd, options);
-      return new ResultAsync(Promise.resolve(work).finally(() => etcd.close()));
-    })
+    .withEtcd(options.etcdEndpoints, (etcd) => announceAndWait(context, etcd, options))
     .map((outcome): Report => ({
       document: { ...outcome },
       text: deployText(outcome),

@@ -4,10 +4,11 @@ import {
   type EtcdConnection,
 } from '@berth/core';
 import type { Command } from 'commander';
-import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import type { ResultAsync } from 'neverthrow';
+import { errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import { usageFailure, type CliFailure } from '../failure';
-import { collectEndpoints, parsePositiveInt } from '../options/parsers';
+import { fleetOptions, waitOptions } from '../options/fleet-options';
 import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { announceAndWait } from './deploy';
@@ -27,7 +28,7 @@ interface RollbackOptions {
 const HISTORY_DEPTH = 50;
 
 export function registerRollback(program: Command, runner: Runner): void {
-  program
+  const command = program
     .command('rollback')
     .summary('announce the commit the key named before (or --to a named one)')
     .description(
@@ -38,19 +39,8 @@ export function registerRollback(program: Command, runner: Runner): void {
       '--to <sha>',
       'the commit to go back to: a full SHA, or an abbreviated one the key announced before',
     )
-    .option('--by <who>', 'who rolls back, e.g. jenkins#1234')
-    .option('--wait', 'wait until every live node serves it (bounded by --timeout, default 60s)')
-    .option(
-      '--min-nodes <n>',
-      'live nodes needed before the fleet counts as converged (default 1)',
-      parsePositiveInt,
-    )
-    .option('--status-prefix <prefix>', "the watchers' status prefix (default berth/status/<key>/)")
-    .option(
-      '--etcd-endpoints <urls>',
-      'comma-separated etcd endpoints (default ETCDCTL_ENDPOINTS, ETCD_ENDPOINTS, http://127.0.0.1:2379)',
-      collectEndpoints,
-    )
+    .option('--by <who>', 'who rolls back, e.g. jenkins#1234');
+  fleetOptions(waitOptions(command, 'it'))
     .addHelpText(
       'after',
       examples([
@@ -103,11 +93,7 @@ export function chooseTarget(
 
 function rollback(context: CommandContext, options: RollbackOptions) {
   return context
-    .etcd(options.etcdEndpoints)
-    .andThen((etcd) => {
-      const work = rollbackOn(context, etcd, options);
-      return new ResultAsync(Promise.resolve(work).finally(() => etcd.close()));
-    })
+    .withEtcd(options.etcdEndpoints, (etcd) => rollbackOn(context, etcd, options))
     .map(({ from, outcome }): Report => ({
       document: { ...outcome, from: from ?? null },
       text: `rolling ${outcome.key} back from ${from?.slice(0, 12) ?? 'nothing'} to ${outcome.commit.slice(0, 12)}\n${deployText(outcome)}`,

@@ -1,8 +1,7 @@
 import { readFleetStatus, type FleetStatus, type NodeStatus } from '@berth/core';
 import type { Command } from 'commander';
-import { ResultAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
-import { collectEndpoints } from '../options/parsers';
+import { fleetOptions } from '../options/fleet-options';
 import { table } from '../render/table';
 import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
@@ -31,19 +30,14 @@ export interface StatusRow {
 }
 
 export function registerStatus(program: Command, runner: Runner): void {
-  program
+  const command = program
     .command('status')
     .summary('show the fleet behind a key: what each node serves, since when, its health')
     .description(
       'read-only: what the key announces and, for every live node, the commit it serves, since when, whether it is healthy, its last error and how long its last sync took',
     )
-    .requiredOption('--key <key>', 'the etcd key the nodes watch, e.g. cdn/site')
-    .option('--status-prefix <prefix>', "the watchers' status prefix (default berth/status/<key>/)")
-    .option(
-      '--etcd-endpoints <urls>',
-      'comma-separated etcd endpoints (default ETCDCTL_ENDPOINTS, ETCD_ENDPOINTS, http://127.0.0.1:2379)',
-      collectEndpoints,
-    )
+    .requiredOption('--key <key>', 'the etcd key the nodes watch, e.g. cdn/site');
+  fleetOptions(command)
     .addHelpText(
       'after',
       examples([
@@ -60,15 +54,13 @@ export function registerStatus(program: Command, runner: Runner): void {
 function status(context: CommandContext, options: StatusOptions) {
   const deadline = context.deadline(`read the fleet of ${options.key}`);
   return context
-    .etcd(options.etcdEndpoints)
-    .andThen((etcd) => {
-      const read = readFleetStatus(etcd, options.key, {
+    .withEtcd(options.etcdEndpoints, (etcd) =>
+      readFleetStatus(etcd, options.key, {
         ...(deadline.signal && { signal: deadline.signal }),
         ...(context.globals.timeoutMs !== undefined && { timeoutMs: context.globals.timeoutMs }),
         ...(options.statusPrefix !== undefined && { statusPrefix: options.statusPrefix }),
-      });
-      return new ResultAsync(Promise.resolve(read).finally(() => etcd.close()));
-    })
+      }),
+    )
     .mapErr(deadline.explain)
     .map(statusReport);
 }

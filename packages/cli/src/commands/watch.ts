@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { CommandContext } from '../context';
 import { usageFailure, type CliFailure } from '../failure';
-import { collect, collectEndpoints, parseDuration, parsePositiveInt } from '../options/parsers';
+import { etcdEndpointsOption } from '../options/fleet-options';
+import { collect, parseDuration, parsePositiveInt } from '../options/parsers';
 import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
 import { runWatchDaemon, type WatchDaemonConfig } from '../watch/daemon';
@@ -33,7 +34,7 @@ interface WatchOptions {
 }
 
 export function registerWatch(program: Command, runner: Runner): void {
-  program
+  const command = program
     .command('watch')
     .summary('run a CDN node: follow an etcd key and publish the commit it names')
     .description(
@@ -68,12 +69,8 @@ export function registerWatch(program: Command, runner: Runner): void {
       '--nginx <container>',
       'the nginx container: nginx -t before, a confirmed reload after each configuration swap',
     )
-    .option('--node-id <id>', 'this node in the fleet (default the host name)')
-    .option(
-      '--etcd-endpoints <urls>',
-      'comma-separated etcd endpoints (default ETCDCTL_ENDPOINTS, ETCD_ENDPOINTS, http://127.0.0.1:2379)',
-      collectEndpoints,
-    )
+    .option('--node-id <id>', 'this node in the fleet (default the host name)');
+  etcdEndpointsOption(command)
     .option(
       '--status-prefix <prefix>',
       'where nodes write their status (default berth/status/<key>/)',
@@ -159,7 +156,8 @@ function checkOptions(
   const key = normalizeKey(options.key);
   if (key.isErr()) return usageFailure(key.error.message, 'key');
   const password = context.io.env.BERTH_GIT_PASSWORD;
-  const gitUser = options.gitUser ?? options.repoUser;
+  // The hidden old spelling only ever comes from argv: it wins over BERTH_GIT_USER.
+  const gitUser = options.repoUser ?? options.gitUser;
   return {
     key: key.value,
     repo: options.repo,
