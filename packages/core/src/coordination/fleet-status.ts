@@ -1,12 +1,13 @@
 // Read-only views for operators: the fleet as one snapshot (what the key asks for, what every
 // live node serves), and what the key asked for before, from etcd's own history of the key.
 import { etcd3 } from '../util/dependencies';
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { InvalidInputError } from '../errors';
 import { parseAnnouncement, type Announcement } from './announcement';
 import { etcdClientOf, type EtcdConnection } from './etcd';
 import { etcdCall, type EtcdCallOptions, type EtcdFailure } from './etcd-failure';
 import { getKey, toRevision } from './etcd-kv';
+import { normalizeKey } from './etcd-key';
 import { listNodeStatuses } from './fleet';
 import type { NodeStatus } from './node-status';
 
@@ -30,14 +31,21 @@ export function readFleetStatus(
   key: string,
   options: EtcdCallOptions & { readonly statusPrefix?: string } = {},
 ): ResultAsync<FleetStatus, EtcdFailure | InvalidInputError> {
-  return getKey(etcd, key, options).andThen((read) => {
+  const normalized = normalizeKey(key);
+  if (normalized.isErr()) return errAsync(normalized.error);
+  const watched = normalized.value;
+  // The key and the statuses are independent reads: asked at once.
+  return ResultAsync.combine([
+    getKey(etcd, watched, options),
+    listNodeStatuses(etcd, watched, options),
+  ] as const).map(([read, nodes]): FleetStatus => {
     const parsed = read.kv ? parseAnnouncement(read.kv.value) : undefined;
-    return listNodeStatuses(etcd, key, options).map((nodes): FleetStatus => ({
-      key,
+    return {
+      key: watched,
       announced: parsed?.isOk() ? parsed.value : undefined,
       announcedRevision: read.kv?.modRevision,
       nodes,
-    }));
+    };
   });
 }
 
@@ -72,12 +80,15 @@ export function readAnnouncementHistory(
   etcd: EtcdConnection,
   key: string,
   options: EtcdCallOptions & { readonly limit?: number } = {},
-): ResultAsync<AnnouncementHistory, EtcdFailure> {
+): ResultAsync<AnnouncementHistory, EtcdFailure | InvalidInputError> {
+  const normalized = normalizeKey(key);
+  if (normalized.isErr()) return errAsync(normalized.error);
+  const watched = normalized.value;
   const limit = options.limit ?? 10;
   const entries: PastAnnouncement[] = [];
   const readAt = (revision: number | undefined) =>
-    etcdCall(etcd, `get ${key}@${revision ?? 'now'}`, options, (deadline) => {
-      const get = etcdClientOf(etcd).get(key).options({ deadline });
+    etcdCall(etcd, `get ${watched}@${revision ?? 'now'}`, options, (deadline) => {
+      const get = etcdClientOf(etcd).get(watched).options({ deadline });
       return (revision === undefined ? get : get.revision(revision)).exec();
     }).map((response) => response.kvs[0]);
   const step = (revision: number | undefined): ResultAsync<boolean, EtcdFailure> => {
@@ -96,5 +107,5 @@ export function readAnnouncementHistory(
       })
       .orElse((failure) => (isCompacted(failure) ? okAsync(true) : errAsync(failure)));
   };
-  return step(undefined).map((truncated) => ({ key, entries, truncated }));
+  return step(undefined).map((truncated) => ({ key: watched, entries, truncated }));
 }
