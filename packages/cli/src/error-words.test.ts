@@ -59,11 +59,11 @@ describe('inUserWords', () => {
       statusCode: 401,
       message: 'http://git/x.git refused the credentials (HTTP 401)',
     });
-    const none = inUserWords(refused, { flags: {}, env: {} });
+    const none = inUserWords(refused, { flags: {} });
     expect(none.message).toBe('http://git/x.git needs credentials (HTTP 401), and none were given');
     expect(none).toMatchObject({ hint: expect.stringContaining('--git-user') });
     expect(none.hint).toContain('BERTH_GIT_PASSWORD');
-    const some = inUserWords(refused, { flags: { gitUser: 'ci' }, env: {} });
+    const some = inUserWords(refused, { flags: { gitUser: 'ci' } });
     expect(some.message).toBe(refused.message);
     expect(some.hint).toMatch(/^check the user and password/);
   });

@@ -6,9 +6,8 @@ import type { CliFailure } from './failure';
 
 /** What the user gave, so that a failure can say what is missing rather than what was refused. */
 export interface WordsContext {
-  /** The options of the command that ran (`command.opts()`). */
+  /** The options of the command that ran (`command.opts()`), `BERTH_…` variables included. */
   readonly flags?: Readonly<Record<string, unknown>>;
-  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -64,10 +63,9 @@ function etcdMessage(failure: Failure): string {
   return `${head[1] ?? ''}no etcd member answered at ${endpoints.join(', ') || 'the endpoints'}${reason ? ` (${reason.trim()})` : ''}`;
 }
 
-const gitCredentialsGiven = ({ flags = {}, env = {} }: WordsContext): boolean =>
-  [flags.gitUser, flags.repoUser, env.BERTH_GIT_USER].some(
-    (v) => typeof v === 'string' && v.length > 0,
-  );
+// The options already hold what BERTH_GIT_USER gave (options/env.ts fills them from it).
+const gitCredentialsGiven = ({ flags = {} }: WordsContext): boolean =>
+  [flags.gitUser, flags.repoUser].some((v) => typeof v === 'string' && v.length > 0);
 
 /**
  * Every kind the CLI can print, with what to add in the user's words. A record over all the

@@ -53,21 +53,17 @@ export function createRedactor(env: Readonly<Record<string, string | undefined>>
 
 const redactors = new WeakMap<CliIo, Redactor>();
 
-/** The io with every write redacted, and every password read from stdin added to the secrets. */
+/**
+ * The io with every write redacted. Passwords read at run time (`--password-stdin`,
+ * `--password-file`) are added with {@link keepSecret} where they are read: stdin is not always
+ * a secret (`probe storage --docker-info -` reads a paste).
+ */
 export function redactingIo(io: CliIo): CliIo {
   const redact = createRedactor(io.env);
-  const stdin = io.stdin;
   const safe: CliIo = {
     ...io,
     stdout: (text) => io.stdout(redact(text)),
     stderr: (text) => io.stderr(redact(text)),
-    ...(stdin && {
-      stdin: async () => {
-        const text = await stdin();
-        redact.add(text.replace(/\r?\n$/, ''));
-        return text;
-      },
-    }),
   };
   redactors.set(safe, redact);
   return safe;

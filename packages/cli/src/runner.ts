@@ -26,13 +26,13 @@ export function createRunner(io: CliIo): Runner {
       const context = commandContext(io, globals);
       try {
         const result = await handler(context);
-        const words = { flags: command.opts(), env: io.env };
+        const words = { flags: command.opts() };
         outcome = result.match(
           (report) => reportOutcome(globals.quiet ? quietReport(report) : report, words),
           (failure) => failureOutcome(failure, words),
         );
       } catch (thrown) {
-        outcome = failureOutcome(thrownFailure(thrown), { flags: command.opts(), env: io.env });
+        outcome = failureOutcome(thrownFailure(thrown), { flags: command.opts() });
       } finally {
         context.close();
       }

@@ -80,7 +80,8 @@ function credentials(
     readCredentials(
       context.io,
       {
-        user: options.registryUser ?? options.user,
+        // The hidden old spelling only ever comes from argv: it wins over BERTH_REGISTRY_USER.
+        user: options.user ?? options.registryUser,
         passwordStdin: options.passwordStdin,
         passwordFile: options.passwordFile,
       },

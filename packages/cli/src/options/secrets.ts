@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { usageFailure, type CliFailure } from '../failure';
 import type { CliIo } from '../io';
+import { keepSecret } from '../redact';
 
 export const ENV = {
   registryUser: 'BERTH_REGISTRY_USER',
@@ -38,7 +39,7 @@ async function passwordFromFile(file: string): Promise<string | CliFailure> {
 }
 
 /**
- * Credentials from the user flag (or `userVar`) with the password from stdin (`--password-stdin`),
+ * Credentials from the user flag (which options/env.ts fills from `userVar`) with the password from stdin (`--password-stdin`),
  * a file (`--password-file`) or `passwordVar`. None when no user is named; a user without a
  * password is a usage error.
  */
@@ -55,7 +56,7 @@ export async function readCredentials(
   if (given.passwordStdin && given.passwordFile !== undefined) {
     return usageFailure('give --password-stdin or --password-file, not both', 'password-file');
   }
-  const username = given.user ?? io.env[names.userVar];
+  const username = given.user;
   const from = given.passwordStdin ? '--password-stdin' : given.passwordFile && '--password-file';
   if (from && !username) {
     return usageFailure(`${from} needs ${userFlag} (or ${names.userVar})`, 'user');
@@ -67,6 +68,8 @@ export async function readCredentials(
       ? await passwordFromFile(given.passwordFile)
       : (io.env[names.passwordVar] ?? '');
   if (typeof password !== 'string') return password;
+  // Read at run time, so no redactor knew it: hidden in every later write.
+  if (given.passwordStdin || given.passwordFile !== undefined) keepSecret(io, password);
   if (password.length === 0) {
     return usageFailure(
       `a password for ${username} is needed: pipe it to --password-stdin, give --password-file or set ${names.passwordVar}`,
