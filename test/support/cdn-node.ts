@@ -7,7 +7,7 @@ import {
   type ServiceContainer,
 } from '../../packages/core/src/containers/service-container';
 import { containerTarget } from '../../packages/core/src/content/container-target';
-import type { GitSource } from '../../packages/core/src/content/git-source';
+import type { GitSource } from '../../packages/core/src/git/source';
 import { publishCommit } from '../../packages/core/src/content/publish';
 import type { ContentTarget } from '../../packages/core/src/content/target';
 import type { TestDocker } from './docker';

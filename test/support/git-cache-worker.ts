@@ -1,11 +1,11 @@
 // A separate process on a shared git cache, for the cross-process tests of the cache
-// (packages/core/src/content/git-cache-processes.test.ts). Run with tsx; argv[2] is JSON:
+// (packages/core/src/git/cache-processes.test.ts). Run with tsx; argv[2] is JSON:
 //   { "mode": "read", "url", "cacheDir", "commits": { sha: { path: content } }, "rounds" }
 //     resolves every commit (in this process's own order), reads every file, and prints one line
 //     of JSON: { "failures": [...], "reads": n };
 //   { "mode": "hold", "cacheDir" } takes the cache's lock file, prints "locked", and waits to be killed.
-import { acquireFileLock } from '../../packages/core/src/content/git-file-lock';
-import { openGitSource } from '../../packages/core/src/content/git-source';
+import { acquireFileLock } from '../../packages/core/src/git/file-lock';
+import { openGitSource } from '../../packages/core/src/git/source';
 
 interface ReadJob {
   readonly mode: 'read';

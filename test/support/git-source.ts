@@ -1,12 +1,12 @@
 // Git sources for tests: each on its own cache directory (removed with the file's fixtures),
 // a repository with some history, and a logger that records instead of printing.
 import { vi } from 'vitest';
-import type { GitLogger } from '../../packages/core/src/content/git-logger';
+import type { GitLogger } from '../../packages/core/src/git/logger';
 import {
   openGitSource,
   type GitSource,
   type GitSourceOptions,
-} from '../../packages/core/src/content/git-source';
+} from '../../packages/core/src/git/source';
 import { commitFiles, type useGitFixtures } from './git';
 
 type Fixtures = ReturnType<typeof useGitFixtures>;

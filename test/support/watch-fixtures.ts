@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openGitSource } from '../../packages/core/src/content/git-source';
+import { openGitSource } from '../../packages/core/src/git/source';
 import { directoryTarget } from '../../packages/core/src/content/directory-target';
 import type { EtcdConnection } from '../../packages/core/src/coordination/etcd';
 import { deletePrefix } from '../../packages/core/src/coordination/etcd-kv';

@@ -113,12 +113,12 @@ export {
   type GitResolveError,
   type GitSource,
   type GitSourceOptions,
-} from './content/git-source';
-export type { GitAuthCallback, GitCredentials } from './content/git-auth';
-export type { GitSshAuthCallback, GitSshCredentials, GitSshKey } from './content/git-ssh-auth';
-export type { GitHostKeyOptions } from './content/git-ssh-remote';
+} from './git/source';
+export type { GitAuthCallback, GitCredentials } from './git/auth';
+export type { GitSshAuthCallback, GitSshCredentials, GitSshKey } from './git/ssh-auth';
+export type { GitHostKeyOptions } from './git/ssh-remote';
 export type { GitHostKeyChangedError, GitHostUnknownError } from './errors';
-export type { TreeDiff } from './content/git-tree';
+export type { TreeDiff } from './git/tree';
 export {
   publishCommit,
   rollbackRelease,

@@ -6,7 +6,7 @@ import type { ServiceContainer } from '../containers/service-container';
 import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';
 import { commitFiles, useGitFixtures } from '../../../../test/support/git';
 import { nginxConf, provisionCdnNode } from '../../../../test/support/cdn-node';
-import { openGitSource, type GitSource } from './git-source';
+import { openGitSource, type GitSource } from '../git/source';
 import { nginxConfigCheck, nginxReload } from './nginx-hooks';
 import { publishCommit } from './publish';
 import type { ContentTarget } from './target';

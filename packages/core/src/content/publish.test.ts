@@ -10,7 +10,7 @@ import {
   type BareRepo,
 } from '../../../../test/support/git';
 import { directoryTarget } from './directory-target';
-import { openGitSource, type GitSource } from './git-source';
+import { openGitSource, type GitSource } from '../git/source';
 import { publishCommit, rollbackRelease, type HookContext } from './publish';
 
 const fixtures = useGitFixtures();

@@ -2,7 +2,7 @@
 // given into a directory, one after another, forever. Not a test itself; run by
 // release-crash.test.ts with tsx.
 import { directoryTarget } from './directory-target';
-import { openGitSource } from './git-source';
+import { openGitSource } from '../git/source';
 import { publishCommit } from './publish';
 
 const [dir, url, cacheDir, list] = process.argv.slice(2);

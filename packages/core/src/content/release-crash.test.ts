@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commitFiles, useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { directoryTarget } from './directory-target';
-import { openGitSource, type GitSource } from './git-source';
+import { openGitSource, type GitSource } from '../git/source';
 import { publishCommit } from './publish';
 
 const run = promisify(execFile);

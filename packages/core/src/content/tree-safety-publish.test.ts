@@ -11,7 +11,7 @@ import {
   type RawEntry,
 } from '../../../../test/support/git';
 import { directoryTarget } from './directory-target';
-import { openGitSource, type GitSource } from './git-source';
+import { openGitSource, type GitSource } from '../git/source';
 import { publishCommit } from './publish';
 
 const fixtures = useGitFixtures();

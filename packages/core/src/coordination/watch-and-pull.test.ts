@@ -5,7 +5,7 @@ import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { berthError } from '../errors';
 import { directoryTarget } from '../content/directory-target';
-import { openGitSource } from '../content/git-source';
+import { openGitSource } from '../git/source';
 import { commitFiles, useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
 import {

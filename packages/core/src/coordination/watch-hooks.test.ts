@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { errAsync, okAsync } from 'neverthrow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { berthError } from '../errors';
-import { openGitSource } from '../content/git-source';
+import { openGitSource } from '../git/source';
 import { directoryTarget } from '../content/directory-target';
 import type { ActivationHook } from '../content/publish';
 import { useGitFixtures, type BareRepo } from '../../../../test/support/git';

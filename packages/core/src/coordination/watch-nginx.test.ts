@@ -2,7 +2,7 @@
 // data container's /etc/nginx and /www, nginx serving them, checked and reloaded by the hooks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceContainer } from '../containers/service-container';
-import { openGitSource, type GitSource } from '../content/git-source';
+import { openGitSource, type GitSource } from '../git/source';
 import { nginxConfigCheck, nginxReload } from '../content/nginx-hooks';
 import type { ContentTarget } from '../content/target';
 import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';

@@ -2,7 +2,7 @@
 // gone when the node stops or dies.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { directoryTarget } from '../content/directory-target';
-import { openGitSource } from '../content/git-source';
+import { openGitSource } from '../git/source';
 import { useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
 import {

@@ -2,8 +2,8 @@
 // its status and its handle.
 import type { ResultAsync } from 'neverthrow';
 import type { AbortedError, BerthError, InvalidInputError } from '../errors';
-import type { GitError } from '../content/git-errors';
-import type { GitLogger } from '../content/git-logger';
+import type { GitError } from '../git/errors';
+import type { GitLogger } from '../git/logger';
 import type { ActivationHook, PublishError } from '../content/publish';
 import type { ContentTarget } from '../content/target';
 import type { TreeEntry } from '../content/tree-safety';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataContainer } from '../containers/data-container';
 import { containerTarget } from '../content/container-target';
-import { openGitSource } from '../content/git-source';
+import { openGitSource } from '../git/source';
 import { useTestDocker } from '../../../../test/support/docker';
 import { commitFiles, useGitFixtures } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
