@@ -43,26 +43,29 @@ describe('berth publish', () => {
         ...['--subdir', 'site/', ...label(), ...extra],
       ]);
 
-    const published = await publish();
+    const published = await publish(['--json']);
     expect(published.code).toBe(0);
-    expect(published.stdout).toContain(`published ${first} into container ${name}:/www`);
-    expect(published.stdout).toContain('2 added, 0 modified, 0 deleted');
+    // The first publish has no previous release: the field is there, null.
+    expect(jsonOf(published)).toMatchObject({
+      target: `container ${name}:/www`,
+      commit: first,
+      previous: null,
+      unchanged: false,
+      changed: { added: expect.arrayContaining(['about.html', 'index.html']), deleted: [] },
+    });
     expect(await served(name, 'index.html')).toBe('one\n');
 
     const second = await commitFiles(repo, { 'site/index.html': 'two\n', 'site/about.html': null });
-    const update = await publish(['--json', '--keep', '2']);
+    const update = await publish(['--keep', '2']);
     expect(update.code).toBe(0);
-    expect(jsonOf(update)).toMatchObject({
-      target: `container ${name}:/www`,
-      commit: second,
-      previous: first,
-      unchanged: false,
-      changed: { added: [], modified: ['index.html'], deleted: ['about.html'] },
-    });
+    expect(update.stdout).toContain(`published ${second} into container ${name}:/www`);
+    expect(update.stdout).toContain('0 added, 1 modified, 1 deleted');
+    expect(update.stdout).toContain(`previous release: ${first}`);
     expect(await served(name, 'index.html')).toBe('two\n');
 
     const again = await publish(['--json']);
     expect(jsonOf(again)).toMatchObject({ commit: second, unchanged: true, bytesSent: 0 });
+    expect(jsonOf(again).previous).toEqual(expect.any(String));
 
     const { stdout: helpers } = await exec('docker', [
       ...['ps', '-aq', '--filter', `name=${name}-berth-helper`],

@@ -241,4 +241,17 @@ describe('the command line itself', () => {
     expect(result.stderr).toMatch(/^DockerUnreachable: no Docker engine answered/);
     expect(result.stdout).toBe('');
   });
+
+  it('exits 3, not 2, for a malformed DOCKER_HOST or --docker-host, naming what was wrong', async () => {
+    const fromEnv = await berth(['name', 'web'], { env: { DOCKER_HOST: 'tcp://' } });
+    expect(fromEnv.code).toBe(3);
+    expect(fromEnv.stderr).toMatch(/^DockerUnreachable: /);
+    expect(fromEnv.stderr).toContain('DOCKER_HOST (tcp://): failed, "tcp://" names no host');
+    const fromFlag = await berth(['name', 'web', '--docker-host', 'foo://x', '--json']);
+    expect(fromFlag.code).toBe(3);
+    expect(jsonOf(fromFlag)).toMatchObject({ error: { kind: 'DockerUnreachable' } });
+    expect(String((jsonOf(fromFlag).error as { message: string }).message)).toContain(
+      'scheme foo: is not supported',
+    );
+  });
 });

@@ -10,7 +10,10 @@
 // BERTH_DEMO_PORT (8080), BERTH_DEMO_NGINX_IMAGE (berth-test/nginx:1, built by scripts/services;
 // `nginx` works where Docker Hub is reachable), BERTH_DEMO_NAME (www-content), BERTH_DEMO_KEY,
 // ETCDCTL_ENDPOINTS (127.0.0.1:2379), BERTH_TEST_RUN (labels everything for a test's sweep).
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
 import {
   announceRevision,
   connectDocker,
@@ -105,7 +108,13 @@ async function main(): Promise<number> {
   cleanups.push(() => removeDataContainer(docker, name, { volumes: true, force: true }));
   say(`data container ${data.name} (${data.created ? 'created' : 'already there'})`);
 
-  const source = must(openGitSource({ url }), 'open the repository');
+  // The git cache lives in a folder of the demo's own, removed at the end with everything else.
+  const cacheParent = await mkdtemp(join(tmpdir(), 'berth-demo-cache-'));
+  cleanups.push(() => rm(cacheParent, { recursive: true, force: true }));
+  const source = must(
+    openGitSource({ url, cacheDir: join(cacheParent, 'git') }),
+    'open the repository',
+  );
   const config: ContentTarget = containerTarget(docker, {
     container: name,
     path: '/etc/nginx',
@@ -154,6 +163,15 @@ async function main(): Promise<number> {
   cleanups.push(() => nginx.remove());
   say(`nginx serves http://127.0.0.1:${port}/ from ${name} (--volumes-from)`);
 
+  // The announcement goes when the demo does (berth has no call to withdraw one: etcd3's own).
+  cleanups.push(async () => {
+    const client = new Etcd3({ hosts: [...etcd.endpoints] });
+    try {
+      await client.delete().key(key);
+    } finally {
+      client.close();
+    }
+  });
   must(
     await announceRevision(etcd, key, { commit: repo.first, by: 'demo' }),
     'announce the first commit',
@@ -193,10 +211,9 @@ async function main(): Promise<number> {
     say(`commit ${commit.slice(0, 12)} (version ${i}) announced → served in ${ms.toFixed(0)} ms`);
   }
   say(`all three updates served; propagation ${times.map((t) => `${t.toFixed(0)} ms`).join(', ')}`);
-  say(`open http://127.0.0.1:${port}/`);
-
+  // With --once nginx is removed right after this line: point at it only while it serves.
   if (once) return 0;
-  say('Ctrl-C stops the demo and removes what it created.');
+  say(`open http://127.0.0.1:${port}/ — Ctrl-C stops the demo and removes what it created.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -209,4 +226,5 @@ const code = await main().catch((error: unknown) => {
   return 1;
 });
 await cleanUp();
+if (code === 0) say(`removed the containers, the etcd key ${key} and the git cache`);
 process.exit(code);

@@ -148,7 +148,8 @@ function publish(context: CommandContext, options: PublishOptions) {
     )
     .mapErr(deadline.explain)
     .map(({ report, target }): Report => ({
-      document: { target, ...report },
+      // `previous` is null on a first publish: JSON would drop an undefined field.
+      document: { target, ...report, previous: report.previous ?? null },
       text: publishedText(report, target),
     }));
 }

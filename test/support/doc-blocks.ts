@@ -1,0 +1,143 @@
+// Fenced blocks of the documentation, and what the docs test does with each (test/docs.test.ts).
+//
+// The convention, for README.md and docs/*.md (docs/api.md is generated and left out):
+// - every fence names its language;
+// - `sh` / `bash`: a script, run as written by bash -e (after the test's substitutions);
+// - `console`: a session: the lines starting with `$ ` (and their `\` continuations) are the
+//   commands, run in order as one script; the other lines are sample output, not compared;
+// - `ts`: type-checked with the other `ts` blocks of the same file, in order, as one module;
+// - `text` (synopses, diagrams, sample output) and `json` (document shapes) are not run;
+// - a directive in an HTML comment on the line just before a fence says what else to do:
+//   `<!-- docs-test: skip REASON -->` (not run, the reason is printed), `<!-- docs-test:
+//   covered-by test/FILE.test.ts -->` (run by that test), `<!-- docs-test: exit N -->` (the
+//   script ends with exit code N), `<!-- docs-test: run -->` (a `ts` block also run by itself).
+export const RUN_SHELL = ['sh', 'bash', 'console'] as const;
+export const LANGUAGES = [...RUN_SHELL, 'ts', 'text', 'json'] as const;
+
+export type Directive =
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'covered-by'; readonly test: string }
+  | { readonly kind: 'exit'; readonly code: number }
+  | { readonly kind: 'run' };
+
+export interface DocBlock {
+  readonly file: string;
+  /** 1-based line of the opening fence. */
+  readonly line: number;
+  /** The fence's info string ('' when it names none). */
+  readonly lang: string;
+  readonly code: string;
+  readonly directives: readonly Directive[];
+}
+
+/** A directive comment's text, or an error naming what is wrong with it. */
+export function parseDirective(text: string): Directive | string {
+  const [word = '', ...rest] = text.trim().split(/\s+/);
+  const arg = rest.join(' ');
+  switch (word) {
+    case 'skip':
+      return arg ? { kind: 'skip', reason: arg } : 'skip needs a reason';
+    case 'covered-by':
+      return /^test\/\S+\.test\.ts$/.test(arg)
+        ? { kind: 'covered-by', test: arg }
+        : 'covered-by needs a test/….test.ts path';
+    case 'exit':
+      return /^\d+$/.test(arg) ? { kind: 'exit', code: Number(arg) } : 'exit needs a number';
+    case 'run':
+      return arg ? 'run takes nothing' : { kind: 'run' };
+    default:
+      return `unknown directive "${word}"`;
+  }
+}
+
+/** Every fenced block of a markdown text, with the directives written just above it. */
+export function extractBlocks(file: string, text: string): DocBlock[] {
+  const lines = text.split('\n');
+  const blocks: DocBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,})(.*)$/.exec(lines[i] ?? '');
+    if (!open) continue;
+    const [, indent = '', fence = '', info = ''] = open;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const line = lines[j] ?? '';
+      if (line.trimStart().startsWith(fence) && line.trim() === fence) break;
+      body.push(line.startsWith(indent) ? line.slice(indent.length) : line);
+    }
+    if (j >= lines.length) throw new Error(`${file}:${i + 1}: the fence is never closed`);
+    const directives: Directive[] = [];
+    for (let k = i - 1; k >= 0; k--) {
+      const line = (lines[k] ?? '').trim();
+      if (line === '') continue;
+      const comment = /^<!--\s*docs-test:(.*?)-->$/.exec(line);
+      if (!comment) break;
+      const directive = parseDirective(comment[1] ?? '');
+      if (typeof directive === 'string') throw new Error(`${file}:${k + 1}: ${directive}`);
+      directives.unshift(directive);
+    }
+    blocks.push({
+      file,
+      line: i + 1,
+      lang: info.trim().split(/\s+/)[0] ?? '',
+      code: body.join('\n') + '\n',
+      directives,
+    });
+    i = j;
+  }
+  return blocks;
+}
+
+/** The commands of a `console` block: `$ ` lines and the lines their `\` continues onto. */
+export function consoleCommands(code: string): string[] {
+  const commands: string[] = [];
+  let current: string | undefined;
+  for (const line of code.split('\n')) {
+    if (current !== undefined) {
+      current += `\n${line}`;
+    } else if (line.startsWith('$ ')) {
+      current = line.slice(2);
+    } else {
+      continue;
+    }
+    if (!/\\\s*$/.test(line)) {
+      commands.push(current);
+      current = undefined;
+    }
+  }
+  if (current !== undefined) throw new Error(`a console command ends in a continuation: ${current}`);
+  return commands;
+}
+
+/** The script the test runs for a shell block. */
+export function shellScript(block: DocBlock): string {
+  return block.lang === 'console' ? consoleCommands(block.code).join('\n') + '\n' : block.code;
+}
+
+/** What is wrong with a block under the convention above, or undefined. */
+export function conventionProblem(block: DocBlock): string | undefined {
+  const where = `${block.file}:${block.line}`;
+  if (!(LANGUAGES as readonly string[]).includes(block.lang))
+    return `${where}: a fence must name one of ${LANGUAGES.join(', ')} (got "${block.lang}")`;
+  const kinds = block.directives.map((d) => d.kind);
+  const runs = (RUN_SHELL as readonly string[]).includes(block.lang) || block.lang === 'ts';
+  if (!runs && kinds.length > 0) return `${where}: a ${block.lang} block is never run: no directive`;
+  if (kinds.includes('run') && block.lang !== 'ts') return `${where}: "run" is for ts blocks`;
+  if (block.lang === 'console' && consoleCommands(block.code).length === 0)
+    return `${where}: a console block without a "$ " command is sample output: make it text`;
+  if (block.lang === 'text' && /^\$ /m.test(block.code))
+    return `${where}: a text block with "$ " commands is a session: make it console`;
+  if (kinds.length > 1) return `${where}: one directive per block`;
+  return undefined;
+}
+
+/** Replaces each `from` (a string: every occurrence; a RegExp: as given) in order. */
+export function substitute(
+  text: string,
+  replacements: ReadonlyArray<readonly [string | RegExp, string]>,
+): string {
+  let out = text;
+  for (const [from, to] of replacements)
+    out = typeof from === 'string' ? out.replaceAll(from, to) : out.replace(from, to);
+  return out;
+}
