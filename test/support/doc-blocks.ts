@@ -9,8 +9,10 @@
 // - `text` (synopses, diagrams, sample output) and `json` (document shapes) are not run;
 // - a directive in an HTML comment on the line just before a fence says what else to do:
 //   `<!-- docs-test: skip REASON -->` (not run, the reason is printed), `<!-- docs-test:
-//   covered-by test/FILE.test.ts -->` (run by that test), `<!-- docs-test: exit N -->` (the
-//   script ends with exit code N), `<!-- docs-test: run -->` (a `ts` block also run by itself).
+//   covered-by test/FILE.test.ts -->` (run by that test), `<!-- docs-test: exit N -->` (the sh
+//   script ends with exit code N), `<!-- docs-test: daemon -->` (the script runs until its
+//   `--http` answers /healthz with 200, then gets SIGTERM), `<!-- docs-test: fresh -->` (the
+//   block gets its own container names, key and ports instead of the shared ones).
 export const RUN_SHELL = ['sh', 'bash', 'console'] as const;
 export const LANGUAGES = [...RUN_SHELL, 'ts', 'text', 'json'] as const;
 
@@ -18,7 +20,8 @@ export type Directive =
   | { readonly kind: 'skip'; readonly reason: string }
   | { readonly kind: 'covered-by'; readonly test: string }
   | { readonly kind: 'exit'; readonly code: number }
-  | { readonly kind: 'run' };
+  | { readonly kind: 'daemon' }
+  | { readonly kind: 'fresh' };
 
 export interface DocBlock {
   readonly file: string;
@@ -43,8 +46,9 @@ export function parseDirective(text: string): Directive | string {
         : 'covered-by needs a test/….test.ts path';
     case 'exit':
       return /^\d+$/.test(arg) ? { kind: 'exit', code: Number(arg) } : 'exit needs a number';
-    case 'run':
-      return arg ? 'run takes nothing' : { kind: 'run' };
+    case 'daemon':
+    case 'fresh':
+      return arg ? `${word} takes nothing` : { kind: word };
     default:
       return `unknown directive "${word}"`;
   }
@@ -88,30 +92,48 @@ export function extractBlocks(file: string, text: string): DocBlock[] {
   return blocks;
 }
 
-/** The commands of a `console` block: `$ ` lines and the lines their `\` continues onto. */
-export function consoleCommands(code: string): string[] {
-  const commands: string[] = [];
-  let current: string | undefined;
-  for (const line of code.split('\n')) {
-    if (current !== undefined) {
-      current += `\n${line}`;
-    } else if (line.startsWith('$ ')) {
-      current = line.slice(2);
-    } else {
-      continue;
+/** One command of a `console` block and the exit code the session shows for it. */
+export interface ConsoleCommand {
+  readonly command: string;
+  /** 0, or the number printed by a following `$ echo $?`. */
+  readonly exit: number;
+}
+
+/**
+ * The commands of a `console` block: `$ ` lines and the lines their `\\` continues onto. A
+ * command followed by `$ echo $?` and a number is expected to exit with that number.
+ */
+export function consoleCommands(code: string): ConsoleCommand[] {
+  const lines = code.split('\n');
+  const commands: { command: string; exit: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (!line.startsWith('$ ')) continue;
+    let command = line.slice(2);
+    while (/\\\s*$/.test(lines[i] ?? '')) {
+      i++;
+      if (i >= lines.length)
+        throw new Error(`a console command ends in a continuation: ${command}`);
+      command += `\n${lines[i]}`;
     }
-    if (!/\\\s*$/.test(line)) {
-      commands.push(current);
-      current = undefined;
+    if (command.trim() === 'echo $?' && commands.length > 0) {
+      const shown = /^\d+$/.exec((lines[i + 1] ?? '').trim());
+      if (shown) commands[commands.length - 1]!.exit = Number(shown[0]);
     }
+    commands.push({ command, exit: 0 });
   }
-  if (current !== undefined) throw new Error(`a console command ends in a continuation: ${current}`);
   return commands;
 }
 
-/** The script the test runs for a shell block. */
+/**
+ * The script the test runs for a shell block. A `console` session goes on after a failing
+ * command, as a terminal does; each command's exit code is written to file descriptor 9.
+ */
 export function shellScript(block: DocBlock): string {
-  return block.lang === 'console' ? consoleCommands(block.code).join('\n') + '\n' : block.code;
+  if (block.lang !== 'console') return block.code;
+  return consoleCommands(block.code)
+    .map(({ command }) => `${command}\necho $? >&9\n`)
+    .join('');
 }
 
 /** What is wrong with a block under the convention above, or undefined. */
@@ -121,13 +143,16 @@ export function conventionProblem(block: DocBlock): string | undefined {
     return `${where}: a fence must name one of ${LANGUAGES.join(', ')} (got "${block.lang}")`;
   const kinds = block.directives.map((d) => d.kind);
   const runs = (RUN_SHELL as readonly string[]).includes(block.lang) || block.lang === 'ts';
-  if (!runs && kinds.length > 0) return `${where}: a ${block.lang} block is never run: no directive`;
-  if (kinds.includes('run') && block.lang !== 'ts') return `${where}: "run" is for ts blocks`;
+  if (!runs && kinds.length > 0)
+    return `${where}: a ${block.lang} block is never run: no directive`;
+  if (block.lang === 'ts' && kinds.length > 0)
+    return `${where}: a ts block is type-checked: no directive`;
   if (block.lang === 'console' && consoleCommands(block.code).length === 0)
     return `${where}: a console block without a "$ " command is sample output: make it text`;
   if (block.lang === 'text' && /^\$ /m.test(block.code))
     return `${where}: a text block with "$ " commands is a session: make it console`;
-  if (kinds.length > 1) return `${where}: one directive per block`;
+  const main = kinds.filter((k) => k !== 'fresh');
+  if (main.length > 1) return `${where}: one of skip, covered-by, exit, daemon per block`;
   return undefined;
 }
 
