@@ -122,15 +122,20 @@ function wordsOf(step: string, args: Record<string, GroovyValue>): string[] {
   if (!spec) throw new Error(`berth.groovy has no step ${step}`);
   const options = { ...spec.defaults, ...args };
   const words = [...spec.command];
-  if (spec.operand) words.push(String(options[spec.operand]));
+  if (spec.operand) words.push(word(options[spec.operand]));
   for (const [option, flag] of Object.entries(spec.flags)) {
     const value = options[option];
     if (value === true) words.push(flag);
-    else if (value !== undefined && value !== null && value !== false) {
-      words.push(flag, String(value as string | number));
-    }
+    else if (value !== undefined && value !== null && value !== false)
+      words.push(flag, word(value));
   }
   return words;
+}
+
+/** A value as Groovy's `toString()` gives it, for the strings and numbers a call passes. */
+function word(value: GroovyValue | undefined): string {
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  throw new Error(`not a string or number: ${JSON.stringify(value)}`);
 }
 
 /** berth.groovy's `q`: one argument quoted for sh. */
@@ -191,13 +196,15 @@ function stage(name: string) {
 
 /** Every `<variable>.a.b` the block reads resolves in `doc` (`?.` read as `.`). */
 function expectReadable(block: string, variable: string, doc: Json): string[] {
-  const paths = [...block.matchAll(new RegExp(`\\b${variable}((?:\\??\\.\\w+)+)`, 'g'))].map(
-    (m) => m[1]!.replaceAll('?.', '.').slice(1),
+  const paths = [...block.matchAll(new RegExp(`\\b${variable}((?:\\??\\.\\w+)+)`, 'g'))].map((m) =>
+    m[1]!.replaceAll('?.', '.').slice(1),
   );
   // Closure calls end a path: `report.findings.collect { … }` reads `report.findings`.
   const data = paths.map((p) => p.replace(/\.(collect|each|findAll|join)$/, ''));
   for (const path of data) {
-    const value = path.split('.').reduce<unknown>((at, key) => (at as Json | undefined)?.[key], doc);
+    const value = path
+      .split('.')
+      .reduce<unknown>((at, key) => (at as Json | undefined)?.[key], doc);
     expect(value, `${variable}.${path}`).not.toBeUndefined();
   }
   return data;
@@ -216,7 +223,9 @@ async function pushTestImage(): Promise<void> {
     const { Id } = (await container.commit({
       changes: [`LABEL io.berth.test-run=${t.runId}`],
     })) as { Id: string };
-    await client.getImage(Id).tag({ repo: target!.slice(0, target!.lastIndexOf(':')), tag: t.runId });
+    await client
+      .getImage(Id)
+      .tag({ repo: target!.slice(0, target!.lastIndexOf(':')), tag: t.runId });
     const stream = (await client.getImage(target!.slice(0, target!.lastIndexOf(':'))).push({
       tag: t.runId,
       authconfig: {
@@ -299,7 +308,9 @@ describe('the Jenkins example, run without Jenkins', () => {
       'Data containers on this agent',
     ]);
     expect(EXIT_CODES).toEqual(
-      Object.fromEntries(Object.entries(ExitCode).map(([meaning, code]) => [String(code), meaning])),
+      Object.fromEntries(
+        Object.entries(ExitCode).map(([meaning, code]) => [String(code), meaning]),
+      ),
     );
     // Each call writes files of its own (parallel calls cannot overwrite each other's).
     expect(LINE).toMatch(/>%OUT% 2>%ERR%$/);
@@ -319,7 +330,10 @@ describe('the Jenkins example, run without Jenkins', () => {
   it('Registry is locked down: the probe with the bound credential exits 0 and has what the echo reads', async () => {
     const { block, argsOf } = stage('Registry is locked down');
     const args = argsOf('probeRegistry');
-    expect(args).toMatchObject({ url: services.authRegistryTls, credentialsId: expect.any(String) });
+    expect(args).toMatchObject({
+      url: services.authRegistryTls,
+      credentialsId: expect.any(String),
+    });
     const { extra, stdin } = probeWithCredentials();
 
     const probed = await run(wordsOf('probeRegistry', args).concat(extra), stdin);
@@ -461,6 +475,10 @@ describe('the Jenkins example, run without Jenkins', () => {
 
     // An id that is gone: exit 3, with the error berth.groovy prints.
     const gone = await run(wordsOf('names', {}).concat('0123456789ab'));
-    expect(gone).toMatchObject({ code: 3, meaning: 'failure', doc: { error: { kind: 'NotFound' } } });
+    expect(gone).toMatchObject({
+      code: 3,
+      meaning: 'failure',
+      doc: { error: { kind: 'NotFound' } },
+    });
   });
 });

@@ -53,8 +53,8 @@ export function parseGroovy(
     space();
     if (text[at] === "'" || text[at] === '"') return quoted(text[at]!);
     const match = /^[\w]+/.exec(text.slice(at)) ?? fail('a map key');
-    at += match![0].length;
-    return match![0];
+    at += match[0].length;
+    return match[0];
   };
   const value = (): GroovyValue => {
     space();
@@ -63,8 +63,8 @@ export function parseGroovy(
     if (ch === '[') return bracket();
     const word = /^(env\.\w+|-?\d+|true|false|null)\b/.exec(text.slice(at));
     if (!word) return fail('not a literal');
-    at += word![0].length;
-    const w = word![0];
+    at += word[0].length;
+    const w = word[0];
     if (w.startsWith('env.')) return lookup(w.slice(4));
     if (w === 'true' || w === 'false') return w === 'true';
     if (w === 'null') return null;
