@@ -38,7 +38,7 @@ afterAll(async () => {
 async function recorded(
   file: string,
   args: readonly string[],
-): Promise<{ stdout: string; packages: string[] }> {
+): Promise<{ stdout: string; packages: string[]; files: string[] }> {
   const record = join(scratch, `modules-${++runs}.txt`);
   const { stdout } = await exec(file, [...args], {
     cwd: join(root, 'examples'),
@@ -49,7 +49,7 @@ async function recorded(
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
     return match?.[1] ? [match[1]] : [];
   });
-  return { stdout, packages: [...new Set(names)].sort() };
+  return { stdout, packages: [...new Set(names)].sort(), files };
 }
 
 async function packagesLoaded(file: string, args: readonly string[]): Promise<string[]> {
@@ -109,9 +109,14 @@ describe('the berth executable', () => {
       'true',
     ]);
     try {
-      const { stdout, packages } = await recorded(bin, ['name', name]);
+      const { stdout, packages, files } = await recorded(bin, ['name', name]);
       expect(stdout).toBe(`${name}\n`);
       expect(heavy(packages)).toEqual([]);
+      // The fast path ran (its own bundle), not the full program with commander.
+      const bundles = files
+        .filter((file) => /dist\/bin[^/]*\.cjs$/.test(file))
+        .map((f) => f.replace(/.*\//, ''));
+      expect(bundles.sort()).toEqual(['bin-name.cjs', 'bin.cjs']);
     } finally {
       await exec('docker', ['rm', '-f', name]);
     }

@@ -1,42 +1,14 @@
 #!/usr/bin/env node
-import { run } from './program';
+// The `berth` executable: it reads nothing but the command line and loads one of two bundles
+// (see tsup.config.ts). `berth name <id> …`, called many times per Jenkins build, runs the small
+// one (bin-name.cjs: no commander, only the library's lookup); everything else the full program
+// (bin-program.cjs). fast-path.ts says which command lines the small one takes.
+import { join } from 'node:path';
+import { fastNameCall } from './fast-path';
 
-/** All of stdin, for `--password-stdin`. */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-// `berth --help | head -1`: once the reader of stdout (or stderr) has gone, nothing more can be
-// said to anyone; end quietly, as a program killed by SIGPIPE would, instead of crashing on an
-// unhandled EPIPE.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit();
-  });
-}
-
-// Ctrl-C (or a CI runner's SIGTERM) stops the work through its AbortSignal; a second one kills.
-const interrupt = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupt.abort();
-    process.once(signal, () => process.exit(130));
-  });
-}
-
-// Not a top-level await: this file is built as CommonJS (see tsup.config.ts).
-void run(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  stdin: readStdin,
-  // Progress only when a person watches both streams: `berth … | jq` or `2>log` draws none.
-  isTTY: process.stderr.isTTY === true && process.stdout.isTTY === true,
-  columns: process.stderr.columns ?? 80,
-  signal: interrupt.signal,
-}).then((code) => {
-  process.exitCode = code;
-});
+const bundle = fastNameCall(process.argv.slice(2), process.env)
+  ? 'bin-name.cjs'
+  : 'bin-program.cjs';
+// A path built at run time, so that the bundler leaves this require alone.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require(join(__dirname, bundle));

@@ -1,5 +1,7 @@
 // What every command gets: the io, the global options, and the connections built from them.
 import type {
+  connectDocker,
+  connectEtcd,
   ConnectDockerError,
   ConnectEtcdError,
   DockerConnection,
@@ -10,9 +12,17 @@ import type { CliFailure } from './failure';
 import type { CliIo } from './io';
 import { progressLine, type ProgressLine } from './render/progress';
 
-function library() {
-  return ResultAsync.fromSafePromise(import('@berth/core'));
+/** What the context connects with: the library's connectors. */
+export interface Connectors {
+  readonly connectDocker: typeof connectDocker;
+  readonly connectEtcd: typeof connectEtcd;
 }
+
+/**
+ * The whole library, loaded when a command first connects (not by `berth --help`). The
+ * `berth name` fast path gives only the connectors it bundled instead (fast-name.ts).
+ */
+export const wholeLibrary = (): Promise<Connectors> => import('@berth/core');
 
 /** The options every command takes (`berth --help` lists them). */
 export interface GlobalOptions {
@@ -62,7 +72,9 @@ export interface CommandContext {
 export function commandContext(
   io: CliIo,
   globals: GlobalOptions,
+  loadConnectors: () => Promise<Connectors>,
 ): CommandContext & { close(): void } {
+  const library = () => ResultAsync.fromSafePromise(loadConnectors());
   const lines: ProgressLine[] = [];
   const etcd = (endpoints: readonly string[] | undefined) =>
     library().andThen(({ connectEtcd }) =>
@@ -105,7 +117,6 @@ export function commandContext(
             : failure,
       };
     },
-    // The library is loaded by the commands that connect, not by `berth --help`.
     docker: () =>
       library().andThen(({ connectDocker }) =>
         connectDocker({

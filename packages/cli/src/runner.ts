@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import type { ResultAsync } from 'neverthrow';
-import { commandContext, globalOptions, type CommandContext } from './context';
+import {
+  commandContext,
+  globalOptions,
+  type CommandContext,
+  type Connectors,
+  type GlobalOptions,
+  wholeLibrary,
+} from './context';
 import { thrownFailure, type CliFailure } from './failure';
 import type { CliIo } from './io';
 import { failureOutcome, quietReport, reportOutcome, type Outcome, type Report } from './report';
@@ -23,19 +30,7 @@ export function createRunner(io: CliIo): Runner {
     async execute(command, handler) {
       const globals = globalOptions(command.optsWithGlobals());
       json = globals.json;
-      const context = commandContext(io, globals);
-      try {
-        const result = await handler(context);
-        const words = { flags: command.opts() };
-        outcome = result.match(
-          (report) => reportOutcome(globals.quiet ? quietReport(report) : report, words),
-          (failure) => failureOutcome(failure, words),
-        );
-      } catch (thrown) {
-        outcome = failureOutcome(thrownFailure(thrown), { flags: command.opts() });
-      } finally {
-        context.close();
-      }
+      outcome = await runHandler(io, globals, command.opts(), handler, wholeLibrary);
     },
     get outcome() {
       return outcome;
@@ -44,6 +39,32 @@ export function createRunner(io: CliIo): Runner {
       return json;
     },
   };
+}
+
+/**
+ * Runs one command's handler with its global options and its own flags (`command.opts()`): the
+ * outcome to write. Whatever the handler throws becomes a failure too.
+ */
+export async function runHandler(
+  io: CliIo,
+  globals: GlobalOptions,
+  flags: Readonly<Record<string, unknown>>,
+  handler: Handler,
+  connectors: () => Promise<Connectors>,
+): Promise<Outcome> {
+  const context = commandContext(io, globals, connectors);
+  const words = { flags };
+  try {
+    const result = await handler(context);
+    return result.match(
+      (report) => reportOutcome(globals.quiet ? quietReport(report) : report, words),
+      (failure) => failureOutcome(failure, words),
+    );
+  } catch (thrown) {
+    return failureOutcome(thrownFailure(thrown), words);
+  } finally {
+    context.close();
+  }
 }
 
 /** The lines `--help` shows under "Examples:". */

@@ -1,18 +1,6 @@
-import { resolveContainerNames } from '@berth/core';
 import type { Command } from 'commander';
-import type { CommandContext } from '../context';
-import type { CliFailure } from '../failure';
-import { failureJson } from '../failure';
-import type { Report } from '../report';
 import { examples, type Runner } from '../runner';
-
-interface NameOptions {
-  readonly leadingSlash?: boolean;
-}
-
-type Answer =
-  | { readonly ref: string; readonly name: string }
-  | { readonly ref: string; readonly error: CliFailure };
+import { names, type NameOptions } from './name-lookup';
 
 export function registerName(program: Command, runner: Runner): void {
   program
@@ -35,35 +23,4 @@ export function registerName(program: Command, runner: Runner): void {
     .action((refs: string[], options: NameOptions, command: Command) =>
       runner.execute(command, (context) => names(context, refs, options)),
     );
-}
-
-function names(context: CommandContext, refs: readonly string[], options: NameOptions) {
-  const deadline = context.deadline('resolve container names');
-  return context
-    .docker()
-    .andThen((docker) =>
-      resolveContainerNames(docker, refs, {
-        ...(options.leadingSlash && { leadingSlash: true }),
-        ...(deadline.signal && { signal: deadline.signal }),
-        ...(context.globals.timeoutMs !== undefined && { timeoutMs: context.globals.timeoutMs }),
-      }),
-    )
-    .mapErr(deadline.explain)
-    .map((found): Report => {
-      const answers: Answer[] = found.answers.map((answer) =>
-        answer.error
-          ? { ref: answer.ref, error: answer.error }
-          : { ref: answer.ref, name: answer.name },
-      );
-      const failures = answers.flatMap((a) => ('error' in a ? [a.error] : []));
-      return {
-        document: {
-          names: answers.map((a) =>
-            'error' in a ? { ref: a.ref, error: failureJson(a.error) } : a,
-          ),
-        },
-        text: answers.flatMap((a) => ('name' in a ? [`${a.name}\n`] : [])).join(''),
-        failures,
-      };
-    });
 }

@@ -3,22 +3,14 @@
 // line beats the variable; `--help` shows the variable beside each flag.
 import type { EventEmitter } from 'node:events';
 import { Command, type Option } from 'commander';
+import { envFlag, envVarFor } from './env-names';
+
+export { ENV_PREFIX, envVarFor } from './env-names';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The prefix of every variable {@link envVarFor} derives. */
-export const ENV_PREFIX = 'BERTH_';
-
 /** Flags that have no variable: reading stdin or printing help because of the environment would surprise. */
 const WITHOUT_ENV: ReadonlySet<string> = new Set(['--help', '--version', '--password-stdin']);
-
-/** `--etcd-endpoints` → `BERTH_ETCD_ENDPOINTS`. */
-export function envVarFor(long: string): string {
-  return ENV_PREFIX + long.replace(/^--/, '').replace(/-/g, '_').toUpperCase();
-}
-
-const TRUE = /^(?:1|true|yes|on)$/i;
-const FALSE = /^(?:0|false|no|off|)$/i;
 
 /** Whether the option gets a variable: a visible long flag, not `--no-x` (its `--x` has one). */
 function wantsEnv(option: Option): boolean {
@@ -72,11 +64,12 @@ export class EnvCommand extends Command {
       const source = this.getOptionValueSource(key);
       if (this.getOptionValue(key) !== undefined && source !== 'default' && source !== 'env')
         continue;
+      const flag = envFlag(value);
       if (option.required || option.optional) {
         this.#emit(`optionEnv:${option.name()}`, value);
-      } else if (TRUE.test(value.trim())) {
+      } else if (flag === true) {
         this.#emit(`optionEnv:${option.name()}`);
-      } else if (FALSE.test(value.trim())) {
+      } else if (flag === false) {
         this.setOptionValueWithSource(key, false, 'env');
       } else {
         this.error(`error: ${name}="${value}" is not a yes or no (1/true/yes or 0/false/no)`, {

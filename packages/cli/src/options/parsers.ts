@@ -1,26 +1,13 @@
 // Option values checked as they are parsed: a malformed one is a usage error (exit 2) that names
 // the option, before anything is done.
 import { InvalidArgumentError } from 'commander';
-
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+import { durationMs } from './duration';
 
 /** `500ms`, `30s`, `2m`, `1h`, `1m30s`; a bare number is seconds. */
 export function parseDuration(value: string): number {
-  const text = value.trim();
-  if (/^\d+(?:\.\d+)?$/.test(text)) return positive(Number(text) * 1_000, value);
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-    throw new InvalidArgumentError(`"${value}" is not a duration (e.g. 500ms, 30s, 2m, 1m30s).`);
-  }
-  const ms = parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_MS[unit ?? 's'] ?? 0), 0);
-  return positive(ms, value);
-}
-
-function positive(ms: number, value: string): number {
-  if (!(Number.isFinite(ms) && ms >= 1)) {
-    throw new InvalidArgumentError(`"${value}" must be at least 1ms.`);
-  }
-  return Math.round(ms);
+  const ms = durationMs(value);
+  if (typeof ms === 'string') throw new InvalidArgumentError(ms);
+  return ms;
 }
 
 /** A whole number ≥ 1. */

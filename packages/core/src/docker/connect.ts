@@ -1,4 +1,3 @@
-import { Agent } from 'node:https';
 import { homedir } from 'node:os';
 import type Dockerode from 'dockerode';
 import type { ResultAsync } from 'neverthrow';
@@ -11,7 +10,7 @@ import {
   type InvalidInputError,
 } from '../errors';
 import { bounded } from '../util/bounded';
-import { dockerode } from '../util/dependencies';
+import { dockerode, https } from '../util/dependencies';
 import { bindEngine, type DockerConnection } from './connection';
 import { engineGet, speaksHttp, type EngineEndpoint } from './engine-http';
 import {
@@ -97,7 +96,7 @@ function modemOptions(endpoint: string, tls: DockerTlsMaterial | undefined): Mod
         Object.assign(options, { ca: tls.ca, cert: tls.cert, key: tls.key });
         if (!tls.verify) {
           Object.assign(options, {
-            agent: new Agent({
+            agent: new (https().Agent)({
               rejectUnauthorized: false,
               ca: tls.ca,
               cert: tls.cert,

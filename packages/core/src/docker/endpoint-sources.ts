@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerEndpointSource } from '../errors';
+import { crypto } from '../util/dependencies';
 
 /** TLS material for a tcp:// endpoint, as file contents. */
 export interface DockerTlsMaterial {
@@ -106,7 +106,7 @@ function contextCandidate(
   name: string,
 ): SourceOutcome {
   if (name === 'default') return skip(source, `context "default" means the default socket`);
-  const digest = createHash('sha256').update(name).digest('hex');
+  const digest = crypto().createHash('sha256').update(name).digest('hex');
   const configDir = dockerConfigDir(input);
   const metaPath = join(configDir, 'contexts', 'meta', digest, 'meta.json');
   let meta: ContextMeta;

@@ -5,7 +5,8 @@
 // reads the environment.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { request as httpsRequest, type Agent } from 'node:https';
+import type { Agent } from 'node:https';
+import { https } from '../util/dependencies';
 
 /** Where the engine listens: a unix socket, or a host and port (with TLS when `https`). */
 export interface EngineEndpoint {
@@ -92,7 +93,7 @@ export function engineGet(
         ? // A connection of our own, and no agent: nothing to pool for one request, and the
           // agent's per-request host bookkeeping is a measurable part of a cold start.
           httpRequest({ ...common, createConnection: () => connect(socketPath) })
-        : (secure ? httpsRequest : httpRequest)({
+        : (secure ? https().request : httpRequest)({
             ...common,
             host: endpoint.host,
             port: endpoint.port,

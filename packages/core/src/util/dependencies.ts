@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import type * as Etcd3Module from 'etcd3';
 import type * as IsomorphicGit from 'isomorphic-git';
 import type * as IsomorphicGitHttp from 'isomorphic-git/http/node';
+import type * as CryptoModule from 'node:crypto';
+import type * as HttpsModule from 'node:https';
 import type DockerodeClass from 'dockerode';
 import type * as Ssh2Module from 'ssh2';
 
@@ -31,4 +33,17 @@ export function dockerode(): typeof DockerodeClass {
 /** ssh2 (the SSH git transport): its crypto binding is loaded only by a node that fetches over SSH. */
 export function ssh2(): typeof Ssh2Module {
   return requireDependency('ssh2') as typeof Ssh2Module;
+}
+
+/**
+ * node:https, and with it node:tls: loading TLS is the largest part of a cold `berth name`, and
+ * an engine on a unix socket (or plain tcp) needs neither.
+ */
+export function https(): typeof HttpsModule {
+  return requireDependency('node:https') as typeof HttpsModule;
+}
+
+/** node:crypto, for the few start-up paths that hash only in some set-ups (a Docker context). */
+export function crypto(): typeof CryptoModule {
+  return requireDependency('node:crypto') as typeof CryptoModule;
 }

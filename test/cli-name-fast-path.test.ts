@@ -1,0 +1,86 @@
+// `berth name` has a fast path (packages/cli/src/fast-path.ts): its own small bundle, without
+// commander. It must answer exactly as the full program does. `berth name -- <refs>` means the
+// same to commander but is not taken by the fast path, so the two are run side by side through
+// the built executable: same stdout, stderr and exit code. `npm run build` first.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { berth } from '../packages/cli/test/run-bin';
+import { LABEL_TEST_RUN, useTestDocker } from './support/docker';
+
+const exec = promisify(execFile);
+const t = useTestDocker();
+
+async function create(name: string): Promise<string> {
+  const { stdout } = await exec('docker', [
+    'create',
+    '--label',
+    `${LABEL_TEST_RUN}=${t.runId}`,
+    '--name',
+    name,
+    'berth-test/busybox:1',
+    'true',
+  ]);
+  return stdout.trim();
+}
+
+/** The fast path's answer and the full program's for the same options and refs. */
+async function bothPaths(options: readonly string[], refs: readonly string[]) {
+  const fast = await berth(['name', ...options, ...refs]);
+  const full = await berth(['name', ...options, '--', ...refs]);
+  return { fast, full };
+}
+
+describe('berth name: the fast path answers as the full program does', () => {
+  it('for a name, several ids, an unknown id and an ambiguous id prefix, with -q and --json', async () => {
+    const names = [t.name('fast-name'), t.name('fast-name')];
+    const ids = [await create(names[0]!), await create(names[1]!)];
+    // Two containers whose ids start alike make an ambiguous one-character prefix: by the
+    // pigeonhole, at most 17 ids (16 hex digits) hold such a pair.
+    const byFirst = new Map<string, string>();
+    for (const id of ids) byFirst.set(id[0]!, id);
+    let prefix = ids[0]![0] === ids[1]![0] ? ids[0]![0] : undefined;
+    for (let i = 0; prefix === undefined && i < 16; i++) {
+      const id = await create(t.name('fast-name-extra'));
+      if (byFirst.has(id[0]!)) prefix = id[0];
+      byFirst.set(id[0]!, id);
+    }
+    expect(prefix).toBeDefined();
+
+    const cases: [readonly string[], readonly string[], number][] = [
+      [[], [names[0]!], 0],
+      [[], [ids[1]!.slice(0, 12), ids[0]!, names[1]!], 0],
+      [['--leading-slash'], [ids[0]!], 0],
+      [[], ['no-such-container-ever', names[0]!], 3],
+      [[], [prefix!], 3],
+      [['-q'], [names[0]!, 'no-such-container-ever'], 3],
+      [['--json'], [names[1]!, 'no-such-container-ever', prefix!], 3],
+      [['--json', '--quiet'], [ids[0]!], 0],
+    ];
+    for (const [options, refs, code] of cases) {
+      const { fast, full } = await bothPaths(options, refs);
+      const what = `berth name ${[...options, ...refs].join(' ')}`;
+      expect(fast, what).toEqual(full);
+      expect(fast.code, what).toBe(code);
+    }
+    const plain = await berth(['name', names[0]!, ids[1]!]);
+    expect(plain.stdout).toBe(`${names[0]}\n${names[1]}\n`);
+    const ambiguous = await berth(['name', prefix!, '--json']);
+    expect(JSON.parse(ambiguous.stdout)).toMatchObject({ error: { kind: 'Ambiguous' } });
+  });
+
+  it('reads the BERTH_ variables of its options as the full program does', async () => {
+    const name = t.name('fast-name-env');
+    await create(name);
+    for (const env of [{ BERTH_JSON: '1' }, { BERTH_LEADING_SLASH: 'yes', BERTH_TIMEOUT: '30s' }]) {
+      const fast = await berth(['name', name], { env });
+      const full = await berth(['name', '--', name], { env });
+      expect(fast, JSON.stringify(env)).toEqual(full);
+      expect(fast.code).toBe(0);
+    }
+    // A malformed value is the full program's to refuse (exit 2), with or without `--`.
+    const refused = await berth(['name', name], { env: { BERTH_JSON: 'maybe' } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('BERTH_JSON="maybe" is not a yes or no');
+  });
+});
