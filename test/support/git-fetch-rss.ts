@@ -29,7 +29,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 function options(url: string, cacheDir: string): GitSourceOptions {
   const ssh = job.sshKey
     ? {
-        sshAuth: () => ({ agent: false, keys: [{ path: job.sshKey as string }] }),
+        sshAuth: () => ({ agent: false as const, keys: [{ path: job.sshKey as string }] }),
         hostKeys: { knownHostsFiles: [job.knownHosts as string] },
       }
     : {};

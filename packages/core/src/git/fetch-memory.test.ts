@@ -5,12 +5,15 @@
 // isomorphic-git's own way held the pack at least once (≈ 2× its size was measured).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitFiles, git, useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { sshEnv, sshUrl } from '../../../../test/support/git-ssh';
+import { openTestSource } from '../../../../test/support/git-source';
+import { serviceEnv } from '../../../../test/support/services';
+import { startSlowHttpProxy, type SlowHttpProxy } from '../../../../test/support/slow-http-proxy';
 
 const run = promisify(execFile);
 const fixtures = useGitFixtures();
@@ -86,4 +89,46 @@ describe('the first fetch of a big tree', () => {
     expect(measured.packBytes).toBeGreaterThan(FILES * FILE_BYTES);
     expect(measured.peakGrowthMb).toBeLessThanOrEqual(MAX_GROWTH_MB);
   }, 300_000);
+});
+
+describe('a server that stalls in the middle of a pack', () => {
+  let proxy: SlowHttpProxy;
+  let repo: BareRepo;
+  beforeAll(async () => {
+    proxy = await startSlowHttpProxy(serviceEnv().gitBaseUrl, 0, { stallAfterBytes: 256 * 1024 });
+    repo = await fixtures.repo('stall-mid-pack');
+    await commitFiles(repo, { 'big.bin': randomBytes(2 * 1024 * 1024).toString('base64') });
+  });
+  afterAll(() => proxy.close());
+
+  /** What a failed fetch left in the cache's pack directory: it must be nothing. */
+  const packFiles = async (cacheDir: string) =>
+    readdir(join(cacheDir, 'objects', 'pack')).catch(() => [] as string[]);
+
+  it('is given up after idleTimeoutMs, as GitFetch timeout, leaving no pack or part of one', async () => {
+    const cacheDir = await fixtures.dir('berth-stall-cache');
+    const source = await openTestSource(fixtures, {
+      url: `${proxy.baseUrl}/${repo.name}.git`,
+      cacheDir,
+      timeoutMs: 30_000,
+      idleTimeoutMs: 2_000,
+    });
+    const error = (await source.resolve('main'))._unsafeUnwrapErr();
+    expect(error).toMatchObject({ kind: 'GitFetch', reason: 'timeout' });
+    expect(error.message).toContain('2000 ms');
+    expect(await packFiles(cacheDir)).toEqual([]);
+  }, 40_000);
+
+  it('is given up after timeoutMs, the whole operation, leaving no pack or part of one', async () => {
+    const cacheDir = await fixtures.dir('berth-stall-cache');
+    const source = await openTestSource(fixtures, {
+      url: `${proxy.baseUrl}/${repo.name}.git`,
+      cacheDir,
+      timeoutMs: 3_000,
+    });
+    const error = (await source.resolve('main'))._unsafeUnwrapErr();
+    expect(error).toMatchObject({ kind: 'GitFetch', reason: 'timeout' });
+    expect(error.message).toContain('3000 ms');
+    expect(await packFiles(cacheDir)).toEqual([]);
+  }, 40_000);
 });

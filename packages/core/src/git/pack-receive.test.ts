@@ -145,13 +145,14 @@ describe('receiving a pack from the side-band', () => {
     expect(truncated.files).toEqual([]);
 
     const changed = Buffer.from(full.pack);
-    changed[Math.floor(changed.length / 2)] ^= 0xff;
+    const middle = Math.floor(changed.length / 2);
+    changed[middle] = (changed[middle] as number) ^ 0xff;
     const flipped = await run(answer(changed), none);
     expect(flipped.outcome).toBeInstanceOf(Error);
     expect(flipped.files).toEqual([]);
 
     const badSum = Buffer.from(full.pack);
-    badSum[badSum.length - 1] ^= 0xff;
+    badSum[badSum.length - 1] = (badSum[badSum.length - 1] as number) ^ 0xff;
     const wrong = await run(answer(badSum), none);
     expect(wrong.outcome?.message).toMatch(/does not match its checksum/);
     expect(wrong.files).toEqual([]);
