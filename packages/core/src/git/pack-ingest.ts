@@ -18,34 +18,22 @@
  * object at a time (a large blob is hashed as it inflates, without being held), and resolving
  * deltas holds a delta, its base, and a bounded cache of recent bases.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInflate, crc32, inflateSync } from 'node:zlib';
-import { describeCause } from '../errors';
+import { crc32 } from 'node:zlib';
 import type { RawObject } from './objects';
 import { DeltaBaseCache } from './pack-base-cache';
 import { applyDelta } from './pack-delta';
-import {
-  corruption,
-  FIRST_ENTRY,
-  inflateEntry,
-  parseEntryHeader,
-  readEntryHeader,
-  type EntryHeader,
-  type PackBytes,
-} from './pack-entry';
+import { corruption, inflateEntry, parseEntryHeader } from './pack-entry';
+import { CHECKSUM_BYTES, fileBytes, GrowingFile, WINDOW, writeAll } from './pack-file-growing';
+import { scanPack, throwIfAborted, type ScannedEntry } from './pack-scan';
 import { objectName, packIndexV2, wholeEntry, type IndexedEntry } from './pack-write';
 
-const CHECKSUM_BYTES = 20;
-const PACK_MAGIC = 'PACK';
-/** How much the indexer reads from the file at once. */
-const WINDOW = 1024 * 1024;
-/** Objects up to this size are inflated in one synchronous call, larger ones as a stream. */
-const SMALL_OBJECT = 64 * 1024;
-const DEFLATE_SLACK = 1024;
-const CHUNK = 256 * 1024;
 const BASE_CACHE_BYTES = 32 * 1024 * 1024;
+
+const asError = (cause: unknown): Error =>
+  cause instanceof Error ? cause : new Error(String(cause));
 
 /** Where the pack goes, where outside bases come from, and when to stop. */
 export interface IngestOptions {
@@ -56,275 +44,25 @@ export interface IngestOptions {
   readonly signal: AbortSignal;
 }
 
-/** One entry as the walk over the pack found it. */
-interface Entry {
-  readonly offset: number;
-  readonly header: EntryHeader;
-  crc: number;
-  /** Its name, once known: at once for a whole object, after resolution for a delta. */
-  oid?: Buffer;
-}
-
-const throwIfAborted = (signal: AbortSignal) => {
-  if (signal.aborted) throw corruption(`stopped: ${describeCause(signal.reason)}`, signal.reason);
-};
-
-/**
- * The pack file while it is being received: appended to by the receiver, read by the indexer,
- * whose reads wait until the bytes they ask for have been written (or the pack ended).
- */
-class GrowingFile implements PackBytes {
-  /** Bytes written so far. */
-  written = 0;
-  private ended = false;
-  private failed: unknown;
-  private waiters: Array<() => void> = [];
-  private window = Buffer.alloc(0);
-  private windowAt = 0;
-  /** The stream's SHA-1, lagging 20 bytes behind: the last 20 are the checksum, not hashed. */
-  private readonly hash: Hash = createHash('sha1');
-  private tail = Buffer.alloc(0);
-
-  constructor(readonly handle: FileHandle) {}
-
-  /** Until the pack has ended its size is not known: reads are bounded by what arrives. */
-  get end(): number {
-    return this.ended
-      ? Math.max(FIRST_ENTRY, this.written - CHECKSUM_BYTES)
-      : Number.MAX_SAFE_INTEGER;
-  }
-
-  async append(bytes: Buffer): Promise<void> {
-    let at = 0;
-    while (at < bytes.length) {
-      const { bytesWritten } = await this.handle.write(
-        bytes,
-        at,
-        bytes.length - at,
-        this.written + at,
-      );
-      at += bytesWritten;
-    }
-    const both = this.tail.length === 0 ? bytes : Buffer.concat([this.tail, bytes]);
-    const hashed = Math.max(0, both.length - CHECKSUM_BYTES);
-    this.hash.update(both.subarray(0, hashed));
-    this.tail = Buffer.from(both.subarray(hashed));
-    this.written += bytes.length;
-    this.wake();
-  }
-
-  /** No more bytes: whether the last 20 are the SHA-1 of all before them. */
-  finish(): boolean {
-    this.ended = true;
-    this.wake();
-    return this.tail.length === CHECKSUM_BYTES && this.hash.digest().equals(this.tail);
-  }
-
-  get checksum(): Buffer {
-    return this.tail;
-  }
-
-  fail(cause: unknown): void {
-    this.failed ??= cause;
-    this.ended = true;
-    this.wake();
-  }
-
-  async read(position: number, length: number): Promise<Buffer> {
-    const inWindow = position - this.windowAt;
-    if (inWindow >= 0 && inWindow + length <= this.window.length) {
-      return this.window.subarray(inWindow, inWindow + length);
-    }
-    while (!this.ended && this.written < position + length) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    if (this.failed !== undefined) throw this.failed;
-    const wanted = Math.min(Math.max(length, WINDOW), this.written - position);
-    const buffer = Buffer.allocUnsafe(Math.max(0, wanted));
-    let filled = 0;
-    while (filled < wanted) {
-      const { bytesRead } = await this.handle.read(
-        buffer,
-        filled,
-        wanted - filled,
-        position + filled,
-      );
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    this.window = buffer.subarray(0, filled);
-    this.windowAt = position;
-    return this.window.subarray(0, Math.min(length, filled));
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
-
-/**
- * Inflates the zlib stream at `dataAt`, handing what it inflates to `sink`, and says where the
- * stream ended: the next entry starts there. Anything else than exactly `size` bytes is
- * corruption.
- */
-async function inflateMeasured(
-  pack: PackBytes,
-  dataAt: number,
-  size: number,
-  first: Buffer,
-  sink: (chunk: Buffer) => void,
-): Promise<number> {
-  if (size <= SMALL_OBJECT) {
-    const wanted = size + DEFLATE_SLACK;
-    const input = first.length >= wanted ? first : await pack.read(dataAt, wanted);
-    try {
-      const { buffer, engine } = inflateSync(input, {
-        info: true,
-        maxOutputLength: Math.max(size, 1),
-      }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-      if (buffer.length !== size) {
-        throw corruption(`entry data at ${dataAt} inflates to ${buffer.length} bytes, not ${size}`);
-      }
-      sink(buffer);
-      return dataAt + engine.bytesWritten;
-    } catch (cause) {
-      const truncated = (cause as { code?: unknown } | null)?.code === 'Z_BUF_ERROR';
-      // An encoder that pads more than deflate needs: read on as a stream.
-      if (!(truncated && input.length >= wanted)) {
-        throw corruption(
-          `entry data at ${dataAt} does not inflate: ${describeCause(cause)}`,
-          cause,
-        );
-      }
-    }
-  }
-  let filled = 0;
-  const inflater = createInflate({ chunkSize: 64 * 1024 });
-  const settled = new Promise<Error | undefined>((resolve) => {
-    inflater.on('end', () => resolve(undefined));
-    inflater.on('error', resolve);
-  });
-  let done = false;
-  void settled.then(() => (done = true));
-  inflater.on('data', (chunk: Buffer) => {
-    if (filled + chunk.length > size) {
-      inflater.destroy(corruption(`entry data at ${dataAt} inflates past ${size} bytes`));
-      return;
-    }
-    filled += chunk.length;
-    sink(chunk);
-  });
-  try {
-    let position = dataAt;
-    let chunk = first;
-    while (!done) {
-      if (chunk.length === 0) {
-        chunk = await pack.read(position, Math.min(CHUNK, pack.end - position));
-        if (chunk.length === 0) {
-          inflater.end();
-          break;
-        }
-      }
-      position += chunk.length;
-      const piece = chunk;
-      chunk = Buffer.alloc(0);
-      await Promise.race([new Promise((resolve) => inflater.write(piece, resolve)), settled]);
-    }
-    const failure = await settled;
-    if (failure) {
-      throw corruption(`entry data at ${dataAt} does not inflate: ${failure.message}`, failure);
-    }
-    if (filled !== size) {
-      throw corruption(`entry data at ${dataAt} inflates to ${filled} bytes, not ${size}`);
-    }
-    return dataAt + inflater.bytesWritten;
-  } finally {
-    inflater.destroy();
-  }
-}
-
-/** The CRC-32 of the pack's bytes from `start` to `end` (what a version-2 index records). */
-async function crcOf(pack: PackBytes, start: number, end: number): Promise<number> {
-  let crc = 0;
-  for (let at = start; at < end;) {
-    const bytes = await pack.read(at, Math.min(CHUNK, end - at));
-    if (bytes.length === 0) throw corruption(`the pack ends inside the entry at ${start}`);
-    crc = crc32(bytes, crc);
-    at += bytes.length;
-  }
-  return crc;
-}
-
-/**
- * Walks every entry of the pack as it arrives: where each starts and ends, its CRC, and for a
- * whole object its name (hashed as it inflates). Gives where the entries end.
- */
-async function walk(file: GrowingFile, signal: AbortSignal, entries: Entry[]): Promise<number> {
-  const header = await file.read(0, FIRST_ENTRY);
-  const version = header.length === FIRST_ENTRY ? header.readUInt32BE(4) : 0;
-  if (header.toString('latin1', 0, 4) !== PACK_MAGIC || (version !== 2 && version !== 3)) {
-    throw corruption('the fetched pack is not a version 2 or 3 packfile');
-  }
-  const count = header.readUInt32BE(8);
-  let offset = FIRST_ENTRY;
-  for (let i = 0; i < count; i++) {
-    throwIfAborted(signal);
-    const { header: entry, first } = await readEntryHeader(file, offset);
-    let next: number;
-    let oid: Buffer | undefined;
-    if (entry.kind === 'whole') {
-      const hash = createHash('sha1').update(`${entry.type} ${entry.size}\0`);
-      next = await inflateMeasured(file, entry.dataAt, entry.size, first, (c) => hash.update(c));
-      oid = hash.digest();
-    } else {
-      next = await inflateMeasured(file, entry.dataAt, entry.size, first, () => undefined);
-    }
-    const crc = await crcOf(file, offset, next);
-    entries.push(oid ? { offset, header: entry, crc, oid } : { offset, header: entry, crc });
-    offset = next;
-  }
-  return offset;
-}
-
-/** Reads of the whole file once it is complete (and as outside bases are appended to it). */
-function fileBytes(handle: FileHandle, end: () => number): PackBytes {
-  return {
-    get end() {
-      return end();
-    },
-    read: async (position, length) => {
-      const wanted = Math.max(0, Math.min(length, end() - position));
-      const buffer = Buffer.allocUnsafe(wanted);
-      let filled = 0;
-      while (filled < wanted) {
-        const { bytesRead } = await handle.read(buffer, filled, wanted - filled, position + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return buffer.subarray(0, filled);
-    },
-  };
-}
+type Entry = ScannedEntry;
 
 /** One pack being received into `packDir`. */
 export class PackIngest {
   private readonly entries: Entry[] = [];
   private readonly walked: Promise<number>;
   private settled = false;
+  /** Set when the walk failed: the next append says so, rather than storing the rest. */
+  private walkFailed: Error | undefined;
 
   private constructor(
     private readonly file: GrowingFile,
     private readonly path: string,
     private readonly options: IngestOptions,
   ) {
-    this.walked = walk(file, options.signal, this.entries);
+    this.walked = scanPack(file, options.signal, this.entries);
     // Reported by the next append or by finish(); it must not go unhandled until then.
-    this.walked.catch((cause: unknown) => (this.walkFailed ??= { cause }));
+    this.walked.catch((cause: unknown) => (this.walkFailed ??= asError(cause)));
   }
-
-  private walkFailed: { readonly cause: unknown } | undefined;
 
   /** Starts a temporary pack file in `packDir`. */
   static async start(options: IngestOptions): Promise<PackIngest> {
@@ -338,7 +76,7 @@ export class PackIngest {
 
   /** Appends received pack bytes; rejects as soon as the pack is known to be corrupt. */
   append(bytes: Buffer): Promise<void> {
-    if (this.walkFailed) return Promise.reject(this.walkFailed.cause);
+    if (this.walkFailed) return Promise.reject(this.walkFailed);
     return this.file.append(bytes);
   }
 
@@ -373,7 +111,7 @@ export class PackIngest {
 
   /** Gives up on the pack: the temporary file goes. */
   async abort(cause: unknown): Promise<void> {
-    this.file.fail(cause);
+    this.file.fail(asError(cause));
     await this.walked.catch(() => undefined);
     await this.discard();
   }
@@ -531,14 +269,6 @@ export class PackIngest {
       throw cause;
     }
     return name;
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  let at = 0;
-  while (at < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at, position + at);
-    at += bytesWritten;
   }
 }
 

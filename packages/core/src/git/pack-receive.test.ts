@@ -45,7 +45,7 @@ function gitBytes(args: readonly string[], input?: string): Promise<Buffer> {
         maxBuffer: 1 << 26,
         env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
       },
-      (error, out) => (error ? reject(error) : resolve(out)),
+      (error, out) => (error ? reject(new Error(error.message)) : resolve(out)),
     );
     child.stdin?.end(input ?? '');
   });
