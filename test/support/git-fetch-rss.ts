@@ -7,10 +7,22 @@
 // that modules and connections are loaded, then measures the first fetch of `commit` from `url`
 // into the empty `cacheDir`, and prints one line of JSON:
 //   { "ms", "rssBeforeMb", "peakGrowthMb", "packBytes" }.
-// The peak is the larger of RSS sampled every 10 ms and the process's maximum resident set size.
+// The peak is the larger of RSS sampled every 10 ms and the process's high-water mark of its resident set (VmHWM: its own, where getrusage's
+// maxRSS would carry the parent's peak across fork and exec).
+import { readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openGitSource, type GitSourceOptions } from '../../packages/core/src/git/source';
+
+/** The process's own peak resident set (Linux VmHWM), 0 where /proc is not there. */
+function highWaterRss(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 
 interface Job {
   readonly warmUrl: string;
@@ -66,7 +78,7 @@ async function main(): Promise<void> {
     clearInterval(timer);
   }
   const ms = performance.now() - started;
-  peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+  peak = Math.max(peak, process.memoryUsage().rss, highWaterRss());
   const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
   process.stdout.write(
     `${JSON.stringify({
