@@ -1,5 +1,7 @@
 // A loopback HTTP proxy in front of the git HTTP service that holds back the answer to every
 // upload-pack POST for `delayMs` before forwarding it: a server silent while it prepares a pack.
+// With `stallAfterBytes`, it forwards that much of the answer and then goes silent for good (the
+// connection stays open): a server that stalls in the middle of the pack.
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 
 export interface SlowHttpProxy {
@@ -11,6 +13,7 @@ export interface SlowHttpProxy {
 export async function startSlowHttpProxy(
   upstream: string,
   delayMs: number,
+  options: { readonly stallAfterBytes?: number } = {},
 ): Promise<SlowHttpProxy> {
   const target = new URL(upstream);
   const timers = new Set<NodeJS.Timeout>();
@@ -26,7 +29,13 @@ export async function startSlowHttpProxy(
       (answer: IncomingMessage) => {
         const send = () => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
+          const limit = options.stallAfterBytes;
+          if (limit === undefined || req.method !== 'POST') return void answer.pipe(res);
+          let sent = 0;
+          answer.on('data', (chunk: Buffer) => {
+            if (sent < limit) res.write(chunk.subarray(0, limit - sent));
+            sent += chunk.length;
+          });
         };
         if (req.method !== 'POST' || !req.url?.endsWith('/git-upload-pack')) return send();
         const timer = setTimeout(() => {

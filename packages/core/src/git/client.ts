@@ -3,6 +3,7 @@
  * isomorphic-git's types goes further.
  */
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import { describeCause, type AbortedError } from '../errors';
 import { bounded } from '../util/bounded';
@@ -19,6 +20,7 @@ import { fetchFs, type ObjectLookup } from './fetch-fs';
 import { isomorphicGit } from '../util/dependencies';
 import { httpClient } from './http';
 import { watchIdle, type ClientHandle } from './idle';
+import { receivingPacks } from './pack-receive';
 
 /** The local ref that names the last commit fetched: it is what the next fetch says it has. */
 export const TIP_REF = 'refs/berth/tip';
@@ -110,7 +112,12 @@ export function fetchRevision(
       transport = watchIdle(options.transport?.open ?? httpClient, signal, idleMs);
       const fetching = isomorphicGit().fetch({
         fs: fetchFs(gitdir, objects),
-        http: transport.client,
+        // The pack itself is streamed to disk and indexed by berth (see pack-receive.ts).
+        http: receivingPacks(transport.client, {
+          packDir: join(gitdir, 'objects', 'pack'),
+          read: (oid) => objects.read(oid),
+          signal,
+        }),
         gitdir,
         // Per fetch; isomorphic-git finds no pack to keep in it (see fetch-fs.ts).
         cache: {},

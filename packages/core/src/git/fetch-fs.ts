@@ -11,18 +11,15 @@
  * Through this view isomorphic-git finds no packs to list, and every object the store holds
  * looks like a loose object: one lookup in indexes berth keeps in memory, one object read.
  *
- * Writes (refs, the shallow file) go to the real file system; the new pack is held until its
- * index is written, then completed if it is thin (see `pack-thin.ts`) and stored pack first,
- * index last, each under a temporary name renamed into place, so no reader ever sees a pack
- * without its index or a half-written one.
+ * Writes (refs, the shallow file) go to the real file system. isomorphic-git writes no pack:
+ * the pack never reaches it (see `pack-receive.ts`).
  */
 import * as fs from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { PromiseFsClient } from 'isomorphic-git';
 import { isNotFound } from '../util/fs-errors';
 import type { RawObject } from './objects';
-import { completeThinPack } from './pack-thin';
 
 /** What the view needs from the store: objects by name, and whether one is there. */
 export interface ObjectLookup {
@@ -70,34 +67,6 @@ export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient 
     }
   };
 
-  /** The pack isomorphic-git wrote last, kept in memory until its index comes. */
-  let pending: { readonly path: string; readonly bytes: Buffer } | undefined;
-  const inPackDir = (path: unknown): path is string =>
-    typeof path === 'string' && resolve(path, '..') === packDir;
-  const storeAtomically = async (path: string, bytes: Uint8Array) => {
-    const temporary = join(packDir, `.${basename(path)}.${process.pid}.tmp`);
-    await p.writeFile(temporary, bytes);
-    await p.rename(temporary, path);
-  };
-  const writeFile = async (path: string, data: unknown, options?: unknown) => {
-    if (inPackDir(path) && path.endsWith('.pack') && Buffer.isBuffer(data)) {
-      pending = { path, bytes: data };
-      return;
-    }
-    if (inPackDir(path) && path.endsWith('.idx') && pending && Buffer.isBuffer(data)) {
-      const { path: packPath, bytes } = pending;
-      pending = undefined;
-      const complete = await completeThinPack(bytes, data, (oid) => objects.read(oid));
-      const name = complete
-        ? join(packDir, `pack-${complete.checksum.toString('hex')}`)
-        : packPath.replace(/\.pack$/, '');
-      await storeAtomically(`${name}.pack`, complete?.pack ?? bytes);
-      await storeAtomically(`${name}.idx`, complete?.index ?? data);
-      return;
-    }
-    await p.writeFile(path, data as Parameters<typeof p.writeFile>[1], options as undefined);
-  };
-
   const promises = {
     readFile: async (path: string, options?: Parameters<typeof p.readFile>[1]) => {
       try {
@@ -115,7 +84,7 @@ export function fetchFs(gitdir: string, objects: ObjectLookup): PromiseFsClient 
       resolve(path) === packDir ? [] : p.readdir(path),
     stat: (path: string) => statOf(p.stat, path),
     lstat: (path: string) => statOf(p.lstat, path),
-    writeFile,
+    writeFile: p.writeFile.bind(p),
     mkdir: p.mkdir.bind(p),
     rmdir: p.rmdir.bind(p),
     unlink: p.unlink.bind(p),

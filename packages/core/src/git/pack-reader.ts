@@ -142,7 +142,7 @@ export class ObjectReader {
         );
       }
       // A REF_DELTA's base is looked for in its own pack first, as git does: a pack berth
-      // stored holds every base it needs (see pack-thin.ts), so its reads never leave it.
+      // stored holds every base it needs (see pack-ingest.ts), so its reads never leave it.
       const local =
         header.kind === 'ofs-delta'
           ? header.baseAt

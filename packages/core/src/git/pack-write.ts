@@ -1,6 +1,6 @@
 /**
  * Writing packs and their indexes: berth writes a pack when it completes a thin pack from a fetch
- * (see `pack-thin.ts`) and when it compacts the cache (see `cache-compact.ts`). Only whole
+ * (see `pack-ingest.ts`) and when it compacts the cache (see `cache-compact.ts`). Only whole
  * entries are written, so a pack berth writes never depends on any other.
  */
 import { createHash } from 'node:crypto';

@@ -232,7 +232,7 @@ describe('concurrency and cost', () => {
     const added = [...(await packSizes())].filter(([name]) => !before.has(name));
     expect(added).toHaveLength(1);
     // The change, plus the trees it was sent as deltas against (whole, so the pack is
-    // self-contained: see pack-thin.ts) — the 200-entry `pages/` tree is ~7 KiB of names.
+    // self-contained: see pack-ingest.ts) — the 200-entry `pages/` tree is ~7 KiB of names.
     expect(added[0]?.[1]).toBeLessThan(16_384);
     expect([...before.values()][0]).toBeGreaterThan(100_000);
   });
