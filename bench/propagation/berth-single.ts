@@ -10,13 +10,16 @@ import {
   openGitSource,
   watchAndPull,
   type ContentTarget,
+  type WatchAndPullOptions,
   type WatchEvent,
   type WatchHandle,
   type WatchTarget,
 } from '@berth/core';
 import { cdnNode, unwrap, type CdnNode } from './cdn-node.ts';
 import { epochNow, oneFileUpdate, type BenchContext, type Update } from './context.ts';
+import { pathTaken } from './announce.ts';
 import { logDockerRequests } from './docker-requests.ts';
+import { originUrl, takeOriginLoad } from './origin.ts';
 import type { MethodResult, Sample } from './samples.ts';
 import { servedAt } from './serve-poll.ts';
 
@@ -40,17 +43,27 @@ export interface RunningWatcher {
   synced(revision: number): Promise<Synced>;
 }
 
+/** Options of the watcher beyond what every bench watcher sets. */
+export type WatcherExtras = Omit<
+  Partial<WatchAndPullOptions>,
+  'etcd' | 'key' | 'nodeId' | 'source' | 'targets'
+>;
+
+/** A watcher on `key` publishing to `target`; its source reaches the origin through the counter. */
 export async function startWatcher(
   ctx: BenchContext,
   key: string,
   nodeId: string,
   target: WatchTarget,
-  url: string = ctx.repo.url,
+  url: string = originUrl(ctx),
+  extras: WatcherExtras = {},
 ): Promise<RunningWatcher> {
   const source = unwrap(
     openGitSource({ url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
   );
-  const handle = unwrap(watchAndPull({ etcd: ctx.etcd, key, nodeId, source, targets: [target] }));
+  const handle = unwrap(
+    watchAndPull({ ...extras, etcd: ctx.etcd, key, nodeId, source, targets: [target] }),
+  );
   const seen = new Map<number, Synced>();
   const waiting = new Map<number, (e: Synced) => void>();
   void (async () => {
@@ -133,6 +146,7 @@ export async function measureBerthNode(
     for (let i = 0; i < ctx.warmup + ctx.updates; i++) {
       const update = await oneFileUpdate(ctx.repo, `${kind}-${i}`);
       requests.take();
+      takeOriginLoad(ctx);
       const started = performance.now();
       const announcedAt = epochNow();
       const revision = unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
@@ -140,11 +154,14 @@ export async function measureBerthNode(
       const servedEpoch = performance.timeOrigin + served;
       const synced = await watcher.synced(revision);
       const dockerRequests = requests.take();
+      const origin = via ? undefined : takeOriginLoad(ctx);
       if (i >= ctx.warmup) {
         samples.push({
           totalMs: served - started,
           parts: partsOf(synced, announcedAt, servedEpoch),
           ...(kind === 'container' && { dockerRequests }),
+          ...(origin && { origin }),
+          paths: [pathTaken(synced)],
         });
       }
       await afterEach(update);
