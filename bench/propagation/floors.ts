@@ -2,9 +2,10 @@
 // (what berth's fetch is built on) and with `git pull` on the host.
 import * as fs from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import git, { type HttpClient } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
 import { git as gitCli } from '../../test/support/git-cli.ts';
 import type { BenchContext, Update } from './context.ts';
 import { originUrl, takeOriginLoad } from './origin.ts';
@@ -21,6 +22,12 @@ async function bareRepo(ctx: BenchContext, gitdir: string): Promise<void> {
   await git.init({ fs, gitdir, bare: true });
   await git.addRemote({ fs, gitdir, remote: 'origin', url: originUrl(ctx) });
 }
+
+// Node's global agent gives every socket a 5 s timeout, which isomorphic-git's client turns into
+// "Request timed out" when many fetches at once queue at the git server (30 on 2 cores do): the
+// floors get their own agent, as berth's fetch does (packages/core/src/git/http.ts).
+const agent = new Agent({ keepAlive: true });
+const http: HttpClient = { request: (request) => nodeHttp.request({ ...request, agent }) };
 
 /** The fetch a bare isomorphic-git user would make: main, one commit deep. */
 function bareFetch(ctx: BenchContext, gitdir: string) {

@@ -1,7 +1,7 @@
 // A loopback HTTP proxy in front of the git smart-HTTP server that counts what reaches it: the
 // origin's load per deploy, measured where a code host would see it. Tests and the propagation
 // bench point sources at `url(repo.url)` and read `take()` around each deploy.
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 
 /** What one request through the counter was, by the smart-HTTP protocol's own endpoints. */
 export type GitRequestKind = 'advertisement' | 'upload-pack' | 'other';
@@ -66,6 +66,8 @@ export function summariseGitRequests(requests: readonly CountedRequest[]): GitRe
 export async function startGitRequestCounter(upstream: string): Promise<GitRequestCounter> {
   const target = new URL(upstream);
   let seen: CountedRequest[] = [];
+  // Not the global agent: its 5 s socket timeout would cut a pack the server is slow to start.
+  const agent = new Agent({ keepAlive: true });
   const server: Server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
@@ -75,6 +77,7 @@ export async function startGitRequestCounter(upstream: string): Promise<GitReque
       {
         host: target.hostname,
         port: target.port,
+        agent,
         method,
         path,
         headers: { ...req.headers, host: target.host },
@@ -108,6 +111,7 @@ export async function startGitRequestCounter(upstream: string): Promise<GitReque
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        agent.destroy();
         server.close(() => resolve());
       }),
   };
