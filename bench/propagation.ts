@@ -2,7 +2,8 @@
 // (BERTH_BENCH_UPDATES): berth with the directory target (the watcher where the volumes are
 // mounted) and with the container target (Docker API only), the seed's etcdctl watch + `docker
 // run … git pull`, the fetch floors of the same updates, and fleets of 10 and 30 nodes on one key
-// (BERTH_BENCH_FLEETS); with what each deploy asked of the origin, counted at the git server.
+// (BERTH_BENCH_FLEETS) — each by the fetch path, with the change carried in etcd, and with the
+// elected fetch; with what each deploy asked of the origin, counted at the git server.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -42,8 +43,8 @@ const FLEETS = (process.env.BERTH_BENCH_FLEETS ?? process.env.BERTH_BENCH_FLEET 
   .split(',')
   .map((size) => Number(size.trim()))
   .filter((size) => Number.isInteger(size) && size > 0);
-/** The ways a deploy reaches the fleet that this build of berth can measure. */
-const PATHS: readonly DeployPath[] = ['fetch'];
+/** The ways a deploy reaches the fleet, each measured on every fleet size. */
+const PATHS: readonly DeployPath[] = ['fetch', 'carried', 'elected'];
 
 function rows(summaries: readonly Summary[], results: readonly MethodResult[]): Measurement[] {
   const seed = summaries.find((s) => s.method.startsWith("seed's way"));
@@ -72,7 +73,9 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
   const [directory] = await measureBerthNode(ctx, 'directory', floors.measure);
   step('berth with the container target');
   const [container, execFloor] = await measureBerthNode(ctx, 'container');
-  if (!directory || !container) throw new Error('a berth method measured nothing');
+  step('berth with the directory target, the change carried in etcd');
+  const [carried] = await measureBerthNode(ctx, 'directory', undefined, { path: 'carried' });
+  if (!directory || !container || !carried) throw new Error('a berth method measured nothing');
   step("the seed's way");
   const seed = await measureSeed(ctx, gitImage);
   const largest = Math.max(...FLEETS);
@@ -95,6 +98,7 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
   }
   const results = [
     directory,
+    carried,
     container,
     seed,
     ...fleets,
@@ -114,7 +118,8 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
   const fleetFloor99 = (size: number) =>
     by(`floor: ${size} bare isomorphic-git fetches at once (last)`)?.p99 ?? Number.NaN;
   const fleetFetches = (size: number, path: DeployPath) =>
-    by(`${fleetName(size, path)}: last node`)?.originFetchesPerUpdate ?? Number.NaN;
+    by(`${fleetName(size, path)}: last node`)?.originFetchesMax ?? Number.NaN;
+  const carriedP50 = p50(carried.method);
   const engine = ctx.docker;
   return {
     name: 'propagation',
@@ -136,6 +141,7 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
     rows: rows(summaries, results),
     ratios: {
       directoryOverFloor: dir / floor,
+      carriedOverDirectory: carriedP50 / dir,
       seedOverDirectory: p50(seed.method) / dir,
       seedOverContainer: p50(seed.method) / p50(container.method),
       ...Object.fromEntries(
@@ -154,6 +160,16 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
       ),
       target("directory target vs the seed's way (p50)", 4, p50(seed.method) / dir),
       target(
+        'directory p50 / directory carried p50 (carried ≤ 0.5× the fetch path = 2 or more)',
+        2,
+        dir / carriedP50,
+      ),
+      countTarget(
+        'origin fetches per deploy, one node carried (most in any update)',
+        0,
+        by(carried.method)?.originFetchesMax ?? Number.NaN,
+      ),
+      target(
         "container target vs the seed's way (p50)",
         2,
         p50(seed.method) / p50(container.method),
@@ -165,9 +181,29 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
           (3 * dir) / fleetLast(size, 'fetch'),
         ),
         countTarget(
-          `origin fetches per deploy, fleet of ${size}, fetch path (one per node)`,
+          `origin fetches per deploy, fleet of ${size}, fetch path (one per node; most in any update)`,
           size,
           fleetFetches(size, 'fetch'),
+        ),
+        target(
+          `3 × single-node carried p50 / fleet-of-${size} carried last-node p99`,
+          1,
+          (3 * carriedP50) / fleetLast(size, 'carried'),
+        ),
+        target(
+          `fetch-path fleet-of-${size} p99 / carried fleet-of-${size} p99 (≤ 0.3× = 3.3 or more)`,
+          3.3,
+          fleetLast(size, 'fetch') / fleetLast(size, 'carried'),
+        ),
+        countTarget(
+          `origin fetches per deploy, fleet of ${size}, carried (most in any update)`,
+          0,
+          fleetFetches(size, 'carried'),
+        ),
+        countTarget(
+          `origin fetches per deploy, fleet of ${size}, elected fetch (most in any update)`,
+          1,
+          fleetFetches(size, 'elected'),
         ),
       ]),
     ],
@@ -180,6 +216,9 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
       `fleet floor: after every fleet update of the fetch path, that many bare isomorphic-git fetches of it at once (each into its own repository, no berth); its p99 is what this machine and git server allow any fleet of that size before anything is published`,
       'origin requests: every method and floor reaches the git server through a loopback proxy that counts upload-pack requests (GET info/refs?service=git-upload-pack + POST git-upload-pack) from the announcement until every node has synced; "fetches" counts the ref advertisements (one per fetch); the proxy is one more loopback hop for every method alike',
       `fleets of ${FLEETS.join(' and ')} share the same CDN nodes (a new key, new watchers and empty caches for each run)`,
+      'carried: announceRevision with carry: { repository: <the bench bare repository> } (a thin pack against the commit announced before, stored in etcd under a lease, default cap); the announce → served time includes building and storing the pack; a measured update that is not carried stops the bench',
+      'elected fetch: watchAndPull({ sharedFetch: true }) on every node, plain announcements; one node (etcd lock) fetches and shares the change through etcd',
+      '"paths taken": what each node reported in its synced event (origin, carried, shared, cache), over all measured updates',
     ],
   };
 }

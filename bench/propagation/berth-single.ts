@@ -4,7 +4,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { okAsync } from 'neverthrow';
 import {
-  announceRevision,
   containerTarget,
   directoryTarget,
   openGitSource,
@@ -17,7 +16,7 @@ import {
 } from '@berth/core';
 import { cdnNode, unwrap, type CdnNode } from './cdn-node.ts';
 import { epochNow, oneFileUpdate, type BenchContext, type Update } from './context.ts';
-import { pathTaken } from './announce.ts';
+import { announceUpdate, pathTaken, type DeployPath } from './announce.ts';
 import { logDockerRequests } from './docker-requests.ts';
 import { originUrl, takeOriginLoad } from './origin.ts';
 import type { MethodResult, Sample } from './samples.ts';
@@ -110,14 +109,16 @@ export async function measureBerthNode(
   ctx: BenchContext,
   kind: 'directory' | 'container',
   afterEach: (update: Update) => Promise<void> = () => Promise.resolve(),
-  options: { readonly verify?: boolean } = {},
+  options: { readonly verify?: boolean; readonly path?: DeployPath } = {},
   /** Another URL of the same repository (SSH), named in the method. */
   via?: { readonly url: string; readonly name: string },
 ): Promise<MethodResult[]> {
   const verify = options.verify !== false;
+  const path = options.path ?? 'fetch';
+  const carried = path === 'carried' ? ', carried' : '';
   const node: CdnNode = await cdnNode(
     ctx.docker,
-    `bench-${kind}${via ? `-${via.name}` : ''}-${ctx.runId}`,
+    `bench-${kind}${via ? `-${via.name}` : ''}${carried ? '-carried' : ''}-${ctx.runId}`,
     '/www/current',
     ctx.labels,
   );
@@ -137,7 +138,7 @@ export async function measureBerthNode(
             labels: ctx.labels,
           }),
         };
-  const key = `berth-bench/${ctx.runId}/${kind}${via ? `-${via.name}` : ''}`;
+  const key = `berth-bench/${ctx.runId}/${kind}${via ? `-${via.name}` : ''}-${path}`;
   const watcher = await startWatcher(ctx, key, `bench-${kind}`, target, via?.url);
   const requests = logDockerRequests();
   const samples: Sample[] = [];
@@ -149,7 +150,8 @@ export async function measureBerthNode(
       takeOriginLoad(ctx);
       const started = performance.now();
       const announcedAt = epochNow();
-      const revision = unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
+      const announced = await announceUpdate(ctx, key, update, path, i >= ctx.warmup);
+      const revision = announced.revision;
       const served = await servedAt(node.url, update.marker);
       const servedEpoch = performance.timeOrigin + served;
       const synced = await watcher.synced(revision);
@@ -162,6 +164,7 @@ export async function measureBerthNode(
           ...(kind === 'container' && { dockerRequests }),
           ...(origin && { origin }),
           paths: [pathTaken(synced)],
+          ...(announced.carriedBytes !== undefined && { carriedBytes: announced.carriedBytes }),
         });
       }
       await afterEach(update);
@@ -179,7 +182,7 @@ export async function measureBerthNode(
   }
   return [
     {
-      method: `berth, ${kind} target${via ? ` over ${via.name}` : ''}${verify ? '' : ', verification off'}`,
+      method: `berth, ${kind} target${via ? ` over ${via.name}` : ''}${verify ? '' : ', verification off'}${carried}`,
       samples,
     },
     ...(execs.length > 0 ? [{ method: 'floor: one Docker exec of `true`', samples: execs }] : []),

@@ -64,7 +64,7 @@ export async function measureFleet(
       takeOriginLoad(ctx);
       const started = performance.now();
       const announcedAt = epochNow();
-      const announced = await announceUpdate(ctx, key, update, path);
+      const announced = await announceUpdate(ctx, key, update, path, i >= ctx.warmup);
       const announceMs = performance.now() - started;
       const served = await Promise.all(nodes.map((n) => servedAt(n.url, update.marker)));
       const synced = await Promise.all(watchers.map((w) => w.synced(announced.revision)));
@@ -83,6 +83,7 @@ export async function measureFleet(
         },
         ...(origin && { origin }),
         paths: synced.map(pathTaken),
+        ...(announced.carriedBytes !== undefined && { carriedBytes: announced.carriedBytes }),
       });
       for (const t of served) each.push({ totalMs: t - started, parts: {} });
     }

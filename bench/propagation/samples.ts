@@ -12,6 +12,8 @@ export interface Sample {
   readonly origin?: OriginLoad;
   /** The path each node's watcher took for this update (`origin`, `carried`, `shared`, `cache`). */
   readonly paths?: readonly string[];
+  /** The carried value's size (pack and header), when the update was carried. */
+  readonly carriedBytes?: number;
 }
 
 export interface MethodResult {
@@ -34,6 +36,10 @@ export interface Summary {
   readonly originRequestsPerUpdate?: number;
   /** The most upload-pack requests any one update made (a fallback to the origin shows here). */
   readonly originRequestsMax?: number;
+  /** The most fetches any one update made. */
+  readonly originFetchesMax?: number;
+  /** Median carried value size, in bytes. */
+  readonly carriedBytes?: number;
   /** Median fetches (ref advertisements) at the git server per update. */
   readonly originFetchesPerUpdate?: number;
   /** How many node-updates took each path, over all samples. */
@@ -62,6 +68,9 @@ export function summarise(result: MethodResult): Summary {
   const median = requests.length > 0 ? quantile(requests, 0.5) : undefined;
   const shapes = result.samples.find((s) => s.dockerRequests?.length === median)?.dockerRequests;
   const loads = result.samples.flatMap((s) => (s.origin ? [s.origin] : []));
+  const carried = result.samples.flatMap((s) =>
+    s.carriedBytes === undefined ? [] : [s.carriedBytes],
+  );
   const paths: Record<string, number> = {};
   for (const path of result.samples.flatMap((s) => s.paths ?? []))
     paths[path] = (paths[path] ?? 0) + 1;
@@ -80,12 +89,14 @@ export function summarise(result: MethodResult): Summary {
         0.5,
       ),
       originRequestsMax: Math.max(...loads.map((l) => l.requests)),
+      originFetchesMax: Math.max(...loads.map((l) => l.fetches)),
       originFetchesPerUpdate: quantile(
         loads.map((l) => l.fetches),
         0.5,
       ),
     }),
     ...(Object.keys(paths).length > 0 && { paths }),
+    ...(carried.length > 0 && { carriedBytes: quantile(carried, 0.5) }),
   };
 }
 
@@ -112,6 +123,7 @@ export function formatSummaries(summaries: readonly Summary[]): string {
       'origin requests/update (max)',
       'origin fetches/update',
       'paths taken',
+      'carried bytes',
     ],
     summaries.map((s) => [
       s.method,
@@ -129,6 +141,7 @@ export function formatSummaries(summaries: readonly Summary[]): string {
             .map(([path, n]) => `${path} ${n}`)
             .join(', ')
         : '-',
+      s.carriedBytes === undefined ? '-' : String(s.carriedBytes),
     ]),
   );
   const partNames = [...new Set(summaries.flatMap((s) => Object.keys(s.parts)))];
