@@ -24,7 +24,9 @@ async function runOne(load: () => Promise<BenchModule>): Promise<void> {
   for (const t of report.targets) {
     const verdict = t.met ? 'met' : 'NOT met';
     process.stdout.write(
-      `target ${t.name} ≥ ${t.atLeast}×: measured ${t.measured}× (${verdict})\n`,
+      t.equals === undefined
+        ? `target ${t.name} ≥ ${t.atLeast}×: measured ${t.measured}× (${verdict})\n`
+        : `target ${t.name} = ${t.equals}: measured ${t.measured} (${verdict})\n`,
     );
   }
   for (const note of report.notes ?? []) process.stdout.write(`note: ${note}\n`);

@@ -23,6 +23,8 @@ export interface Measurement {
   readonly perOpMs: number;
   /** The group baseline's median over this one's; 1 for the baseline itself. */
   readonly speedup: number;
+  /** Median upload-pack requests that reached the git server per operation (a deploy), if counted. */
+  readonly originRequests?: number;
 }
 
 /** Runs `run` `repeats` times, one after another, and keeps each wall time. */

@@ -32,6 +32,8 @@ export interface Target {
   readonly atLeast: number;
   readonly measured: number;
   readonly met: boolean;
+  /** Set for a count to hit exactly (origin requests per deploy), not a speed-up to reach. */
+  readonly equals?: number;
 }
 
 export interface BenchReport {
@@ -69,4 +71,9 @@ export async function writeReport(report: BenchReport): Promise<string> {
 
 export function target(name: string, atLeast: number, measured: number): Target {
   return { name, atLeast, measured: Math.round(measured * 10) / 10, met: measured >= atLeast };
+}
+
+/** A count that must come out exactly `equals` (e.g. origin fetches per deploy). */
+export function countTarget(name: string, equals: number, measured: number): Target {
+  return { name, atLeast: equals, equals, measured, met: measured === equals };
 }

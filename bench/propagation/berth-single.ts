@@ -4,19 +4,21 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { okAsync } from 'neverthrow';
 import {
-  announceRevision,
   containerTarget,
   directoryTarget,
   openGitSource,
   watchAndPull,
   type ContentTarget,
+  type WatchAndPullOptions,
   type WatchEvent,
   type WatchHandle,
   type WatchTarget,
 } from '@berth/core';
 import { cdnNode, unwrap, type CdnNode } from './cdn-node.ts';
 import { epochNow, oneFileUpdate, type BenchContext, type Update } from './context.ts';
+import { announceUpdate, pathTaken, type DeployPath } from './announce.ts';
 import { logDockerRequests } from './docker-requests.ts';
+import { originUrl, takeOriginLoad } from './origin.ts';
 import type { MethodResult, Sample } from './samples.ts';
 import { servedAt } from './serve-poll.ts';
 
@@ -40,17 +42,27 @@ export interface RunningWatcher {
   synced(revision: number): Promise<Synced>;
 }
 
+/** Options of the watcher beyond what every bench watcher sets. */
+export type WatcherExtras = Omit<
+  Partial<WatchAndPullOptions>,
+  'etcd' | 'key' | 'nodeId' | 'source' | 'targets'
+>;
+
+/** A watcher on `key` publishing to `target`; its source reaches the origin through the counter. */
 export async function startWatcher(
   ctx: BenchContext,
   key: string,
   nodeId: string,
   target: WatchTarget,
-  url: string = ctx.repo.url,
+  url: string = originUrl(ctx),
+  extras: WatcherExtras = {},
 ): Promise<RunningWatcher> {
   const source = unwrap(
     openGitSource({ url, cacheDir: await mkdtemp(join(ctx.scratch, 'cache-')) }),
   );
-  const handle = unwrap(watchAndPull({ etcd: ctx.etcd, key, nodeId, source, targets: [target] }));
+  const handle = unwrap(
+    watchAndPull({ ...extras, etcd: ctx.etcd, key, nodeId, source, targets: [target] }),
+  );
   const seen = new Map<number, Synced>();
   const waiting = new Map<number, (e: Synced) => void>();
   void (async () => {
@@ -97,14 +109,16 @@ export async function measureBerthNode(
   ctx: BenchContext,
   kind: 'directory' | 'container',
   afterEach: (update: Update) => Promise<void> = () => Promise.resolve(),
-  options: { readonly verify?: boolean } = {},
+  options: { readonly verify?: boolean; readonly path?: DeployPath } = {},
   /** Another URL of the same repository (SSH), named in the method. */
   via?: { readonly url: string; readonly name: string },
 ): Promise<MethodResult[]> {
   const verify = options.verify !== false;
+  const path = options.path ?? 'fetch';
+  const carried = path === 'carried' ? ', carried' : '';
   const node: CdnNode = await cdnNode(
     ctx.docker,
-    `bench-${kind}${via ? `-${via.name}` : ''}-${ctx.runId}`,
+    `bench-${kind}${via ? `-${via.name}` : ''}${carried ? '-carried' : ''}-${ctx.runId}`,
     '/www/current',
     ctx.labels,
   );
@@ -124,7 +138,7 @@ export async function measureBerthNode(
             labels: ctx.labels,
           }),
         };
-  const key = `berth-bench/${ctx.runId}/${kind}${via ? `-${via.name}` : ''}`;
+  const key = `berth-bench/${ctx.runId}/${kind}${via ? `-${via.name}` : ''}-${path}`;
   const watcher = await startWatcher(ctx, key, `bench-${kind}`, target, via?.url);
   const requests = logDockerRequests();
   const samples: Sample[] = [];
@@ -133,18 +147,24 @@ export async function measureBerthNode(
     for (let i = 0; i < ctx.warmup + ctx.updates; i++) {
       const update = await oneFileUpdate(ctx.repo, `${kind}-${i}`);
       requests.take();
+      takeOriginLoad(ctx);
       const started = performance.now();
       const announcedAt = epochNow();
-      const revision = unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
+      const announced = await announceUpdate(ctx, key, update, path, i >= ctx.warmup);
+      const revision = announced.revision;
       const served = await servedAt(node.url, update.marker);
       const servedEpoch = performance.timeOrigin + served;
       const synced = await watcher.synced(revision);
       const dockerRequests = requests.take();
+      const origin = via ? undefined : takeOriginLoad(ctx);
       if (i >= ctx.warmup) {
         samples.push({
           totalMs: served - started,
           parts: partsOf(synced, announcedAt, servedEpoch),
           ...(kind === 'container' && { dockerRequests }),
+          ...(origin && { origin }),
+          paths: [pathTaken(synced)],
+          ...(announced.carriedBytes !== undefined && { carriedBytes: announced.carriedBytes }),
         });
       }
       await afterEach(update);
@@ -162,7 +182,7 @@ export async function measureBerthNode(
   }
   return [
     {
-      method: `berth, ${kind} target${via ? ` over ${via.name}` : ''}${verify ? '' : ', verification off'}`,
+      method: `berth, ${kind} target${via ? ` over ${via.name}` : ''}${verify ? '' : ', verification off'}${carried}`,
       samples,
     },
     ...(execs.length > 0 ? [{ method: 'floor: one Docker exec of `true`', samples: execs }] : []),

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DockerConnection, EtcdConnection } from '@berth/core';
 import { commitFiles, type BareRepo } from '../../test/support/git.ts';
+import type { GitRequestCounter } from '../../test/support/git-request-counter.ts';
 
 export interface Update {
   readonly sha: string;
@@ -18,6 +19,8 @@ export interface BenchContext {
   /** `io.berth.test-run=<runId>` on everything made. */
   readonly labels: Readonly<Record<string, string>>;
   readonly repo: BareRepo;
+  /** The counting proxy in front of the git server; methods reach `repo` through it when set. */
+  readonly origin?: GitRequestCounter;
   /** A directory for caches and clones, removed at the end. */
   readonly scratch: string;
   readonly updates: number;

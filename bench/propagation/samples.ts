@@ -1,5 +1,6 @@
 // One method's samples: total time from announceRevision to nginx serving, with its parts.
 import { quantile } from '../lib/stats.ts';
+import type { OriginLoad } from './origin.ts';
 
 export interface Sample {
   readonly totalMs: number;
@@ -7,6 +8,12 @@ export interface Sample {
   readonly parts: Readonly<Record<string, number>>;
   /** Docker API requests made by this process for this update (berth's container target). */
   readonly dockerRequests?: readonly string[];
+  /** What reached the git server for this update (all nodes of a fleet together). */
+  readonly origin?: OriginLoad;
+  /** The path each node's watcher took for this update (`origin`, `carried`, `shared`, `cache`). */
+  readonly paths?: readonly string[];
+  /** The carried value's size (pack and header), when the update was carried. */
+  readonly carriedBytes?: number;
 }
 
 export interface MethodResult {
@@ -25,6 +32,18 @@ export interface Summary {
   readonly dockerRequestsPerUpdate?: number;
   /** The Docker requests of the median update, e.g. `POST /containers/{id}/exec`. */
   readonly dockerRequestShapes?: readonly string[];
+  /** Median upload-pack requests (advertisements + POSTs) at the git server per update. */
+  readonly originRequestsPerUpdate?: number;
+  /** The most upload-pack requests any one update made (a fallback to the origin shows here). */
+  readonly originRequestsMax?: number;
+  /** The most fetches any one update made. */
+  readonly originFetchesMax?: number;
+  /** Median carried value size, in bytes. */
+  readonly carriedBytes?: number;
+  /** Median fetches (ref advertisements) at the git server per update. */
+  readonly originFetchesPerUpdate?: number;
+  /** How many node-updates took each path, over all samples. */
+  readonly paths?: Readonly<Record<string, number>>;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -48,6 +67,13 @@ export function summarise(result: MethodResult): Summary {
   );
   const median = requests.length > 0 ? quantile(requests, 0.5) : undefined;
   const shapes = result.samples.find((s) => s.dockerRequests?.length === median)?.dockerRequests;
+  const loads = result.samples.flatMap((s) => (s.origin ? [s.origin] : []));
+  const carried = result.samples.flatMap((s) =>
+    s.carriedBytes === undefined ? [] : [s.carriedBytes],
+  );
+  const paths: Record<string, number> = {};
+  for (const path of result.samples.flatMap((s) => s.paths ?? []))
+    paths[path] = (paths[path] ?? 0) + 1;
   return {
     method: result.method,
     n: totals.length,
@@ -57,6 +83,20 @@ export function summarise(result: MethodResult): Summary {
     parts,
     ...(median !== undefined && { dockerRequestsPerUpdate: median }),
     ...(shapes && { dockerRequestShapes: shapes }),
+    ...(loads.length > 0 && {
+      originRequestsPerUpdate: quantile(
+        loads.map((l) => l.requests),
+        0.5,
+      ),
+      originRequestsMax: Math.max(...loads.map((l) => l.requests)),
+      originFetchesMax: Math.max(...loads.map((l) => l.fetches)),
+      originFetchesPerUpdate: quantile(
+        loads.map((l) => l.fetches),
+        0.5,
+      ),
+    }),
+    ...(Object.keys(paths).length > 0 && { paths }),
+    ...(carried.length > 0 && { carriedBytes: quantile(carried, 0.5) }),
   };
 }
 
@@ -73,7 +113,18 @@ export function formatSummaries(summaries: readonly Summary[]): string {
     );
   };
   const totals = table(
-    ['announce → nginx serves', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'Docker requests/update'],
+    [
+      'announce → nginx serves',
+      'n',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'Docker requests/update',
+      'origin requests/update (max)',
+      'origin fetches/update',
+      'paths taken',
+      'carried bytes',
+    ],
     summaries.map((s) => [
       s.method,
       String(s.n),
@@ -81,6 +132,16 @@ export function formatSummaries(summaries: readonly Summary[]): string {
       s.p95.toFixed(1),
       s.p99.toFixed(1),
       s.dockerRequestsPerUpdate === undefined ? '-' : String(s.dockerRequestsPerUpdate),
+      s.originRequestsPerUpdate === undefined
+        ? '-'
+        : `${s.originRequestsPerUpdate} (${s.originRequestsMax ?? '-'})`,
+      s.originFetchesPerUpdate === undefined ? '-' : String(s.originFetchesPerUpdate),
+      s.paths
+        ? Object.entries(s.paths)
+            .map(([path, n]) => `${path} ${n}`)
+            .join(', ')
+        : '-',
+      s.carriedBytes === undefined ? '-' : String(s.carriedBytes),
     ]),
   );
   const partNames = [...new Set(summaries.flatMap((s) => Object.keys(s.parts)))];

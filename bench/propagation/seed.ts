@@ -8,6 +8,7 @@ import { announceRevision } from '@berth/core';
 import { docker as dockerCli } from '../lib/docker-cli.ts';
 import { cdnNode, unwrap } from './cdn-node.ts';
 import { epochNow, oneFileUpdate, type BenchContext } from './context.ts';
+import { originUrl, takeOriginLoad } from './origin.ts';
 import type { MethodResult, Sample } from './samples.ts';
 import { servedAt } from './serve-poll.ts';
 
@@ -39,7 +40,7 @@ export async function measureSeed(ctx: BenchContext, gitImage: string): Promise<
     'git',
     'clone',
     '-q',
-    ctx.repo.url,
+    originUrl(ctx),
     '/www/site',
   ]);
   const key = `berth-bench/${ctx.runId}/seed`;
@@ -59,6 +60,7 @@ export async function measureSeed(ctx: BenchContext, gitImage: string): Promise<
     // etcdctl says nothing when its watch is up: the warm-up updates wait until it runs the command.
     for (let i = 0; i < ctx.warmup + ctx.updates; i++) {
       const update = await oneFileUpdate(ctx.repo, `seed-${i}`);
+      takeOriginLoad(ctx);
       const started = performance.now();
       const announcedAt = epochNow();
       unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
@@ -70,8 +72,10 @@ export async function measureSeed(ctx: BenchContext, gitImage: string): Promise<
         runs = await stamps(log);
       }
       const run = runs.at(-1);
+      const origin = takeOriginLoad(ctx);
       if (i >= ctx.warmup && run) {
         samples.push({
+          ...(origin && { origin }),
           totalMs: served - started,
           parts: {
             notify: run.start - announcedAt,

@@ -114,6 +114,8 @@ export {
   type GitSource,
   type GitSourceOptions,
 } from './git/source';
+export type { CarryApplied } from './git/carry-apply';
+export type { BuiltCarry } from './git/carried-pack';
 export type { GitAuthCallback, GitCredentials } from './git/auth';
 export type { GitSshAuthCallback, GitSshCredentials, GitSshKey } from './git/ssh-auth';
 export type { GitHostKeyOptions } from './git/ssh-remote';
@@ -188,9 +190,19 @@ export type {
 } from './coordination/watch-types';
 export {
   announceRevision,
+  type AnnounceOptions,
   type AnnouncedRevision,
   type AnnounceRevisionError,
+  type CarriedAnnouncement,
+  type CarryOptions,
+  type CarryReport,
 } from './coordination/announce';
+export {
+  DEFAULT_CARRY_MAX_BYTES,
+  DEFAULT_CARRY_TTL_SECONDS,
+  carriedKey,
+} from './coordination/carried-change';
+export type { SyncPath } from './coordination/carried-sync';
 export {
   waitForConvergence,
   type WaitForConvergenceError,

@@ -11,6 +11,11 @@ export interface Announcement {
   readonly ref?: string;
   /** Who announced it (JSON form), e.g. `jenkins#1234`. */
   readonly by?: string;
+  /**
+   * The commit a carried change is thin against (JSON form): the announcer stored the objects
+   * that take a cache from it to `commit` at `carriedKey(key, commit)` before announcing.
+   */
+  readonly carried?: string;
   readonly form: 'sha' | 'ref' | 'json';
 }
 
@@ -86,7 +91,7 @@ function fromJson(text: string): Result<Announcement, AnnouncementProblem> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return problem('JSON announcement must be an object');
   }
-  const { commit, ref, by } = parsed as Record<string, unknown>;
+  const { commit, ref, by, carried } = parsed as Record<string, unknown>;
   if (typeof commit !== 'string' || !FULL_SHA.test(commit)) {
     return problem('JSON announcement needs "commit": a full commit SHA');
   }
@@ -102,6 +107,9 @@ function fromJson(text: string): Result<Announcement, AnnouncementProblem> {
     commit: sha,
     ...(ref !== undefined && { ref }),
     ...(by !== undefined && { by }),
+    // An unusable base only costs the carried change: the node fetches as before.
+    ...(typeof carried === 'string' &&
+      FULL_SHA.test(carried) && { carried: carried.toLowerCase() }),
     form: 'json',
   });
 }
@@ -123,16 +131,21 @@ export function parseAnnouncement(bytes: Uint8Array): Result<Announcement, Annou
   return text.startsWith('{') ? fromJson(text) : plain(text);
 }
 
-/** The value `announceRevision` writes: JSON with the full SHA, and `ref` and `by` when given. */
+/**
+ * The value `announceRevision` writes: JSON with the full SHA, and `ref`, `by` and `carried` (the
+ * base of a carried change) when given.
+ */
 export function formatAnnouncement(announcement: {
   readonly commit: string;
   readonly ref?: string | undefined;
   readonly by?: string | undefined;
+  readonly carried?: string | undefined;
 }): string {
   return JSON.stringify({
     commit: announcement.commit.toLowerCase(),
     ...(announcement.ref !== undefined && { ref: announcement.ref }),
     ...(announcement.by !== undefined && { by: announcement.by }),
+    ...(announcement.carried !== undefined && { carried: announcement.carried.toLowerCase() }),
   });
 }
 

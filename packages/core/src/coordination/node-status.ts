@@ -29,6 +29,11 @@ export interface NodeStatus {
   readonly waiting?: Waiting;
   /** The disk the node's git cache and releases take, measured at most once a minute after a sync. */
   readonly diskUsage?: NodeDiskUsage;
+  /**
+   * How the served commit reached the node's cache: `carried` (in etcd with the announcement),
+   * `shared` (by the node elected to fetch), `origin` (fetched from the git server), `cache`.
+   */
+  readonly path?: 'carried' | 'shared' | 'origin' | 'cache';
   /** `waiting` for a container, else `active`. Absent from nodes of older versions. */
   readonly state?: 'active' | 'waiting';
 }
@@ -129,6 +134,9 @@ export function decodeStatus(value: Buffer): NodeStatus | undefined {
       Number.isFinite(s.lastSyncMs) && { lastSyncMs: s.lastSyncMs }),
     ...(pendingHook && { pendingHook }),
     ...(s.state === 'waiting' || s.state === 'active' ? { state: s.state } : {}),
+    ...(s.path === 'carried' || s.path === 'shared' || s.path === 'origin' || s.path === 'cache'
+      ? { path: s.path }
+      : {}),
     ...(waiting && { waiting }),
     ...(diskUsage && { diskUsage }),
   };

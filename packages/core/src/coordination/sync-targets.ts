@@ -1,6 +1,6 @@
 // One sync: resolve the announcement to a commit (the fetch: the only part a stop may cut short),
 // then publish that commit into every target in turn, configuration first.
-import { okAsync, type ResultAsync } from 'neverthrow';
+import { ResultAsync, errAsync, okAsync } from 'neverthrow';
 import type { BerthError } from '../errors';
 import {
   publishCommit,
@@ -10,6 +10,7 @@ import {
   type PublishProgress,
 } from '../content/publish';
 import type { Announcement } from './announcement';
+import { prepareCommit, type CarryContext, type SyncPath } from './carried-sync';
 import type { TargetSync, WatchSource, WatchSyncError, WatchTarget } from './watch-types';
 
 /**
@@ -28,6 +29,10 @@ export interface SyncReport {
   readonly unchanged: boolean;
   readonly targets: readonly TargetSync[];
   readonly fetchMs: number;
+  /** How the commit reached the cache. */
+  readonly path: SyncPath;
+  /** Why a carried or shared change was not used. */
+  readonly carryNote?: string;
 }
 
 /** How a target's after-hook ended, told as soon as it ran (even when a later target fails). */
@@ -116,24 +121,46 @@ export function syncTargets(
   announcement: Announcement,
   signal: AbortSignal,
   onAfterHook: AfterHookListener = () => undefined,
+  carry?: CarryContext,
 ): ResultAsync<SyncReport, WatchSyncError> {
   const started = performance.now();
   const publisher: CommitSource = source;
-  return source.resolve(announcement.revision, { signal }).andThen((commit) => {
-    const fetchMs = Math.round((performance.now() - started) * 10) / 10;
-    const done: TargetSync[] = [];
-    const chain = publishOrder(targets).reduce<ResultAsync<void, WatchSyncError>>(
-      (previous, target) =>
-        previous.andThen(() =>
-          publishInto(publisher, commit, target, onAfterHook).map((r) => void done.push(r)),
+  const noCarry = { path: 'origin' as const };
+  return ResultAsync.fromSafePromise(
+    carry ? prepareCommit(carry, source, announcement, signal) : Promise.resolve(noCarry),
+  )
+    .andThen((prepared) =>
+      source
+        .resolve(announcement.revision, { signal })
+        .orElse((error) =>
+          ResultAsync.fromSafePromise(prepared.release?.() ?? Promise.resolve()).andThen(() =>
+            errAsync(error),
+          ),
+        )
+        .andThen((commit) =>
+          ResultAsync.fromSafePromise(prepared.afterFetch?.(commit) ?? Promise.resolve()).map(
+            () => ({ commit, prepared }),
+          ),
         ),
-      okAsync(undefined),
-    );
-    return chain.map(() => ({
-      commit,
-      unchanged: done.every((t) => t.unchanged),
-      targets: done,
-      fetchMs,
-    }));
-  });
+    )
+    .andThen(({ commit, prepared }) => {
+      const { path, note } = prepared;
+      const fetchMs = Math.round((performance.now() - started) * 10) / 10;
+      const done: TargetSync[] = [];
+      const chain = publishOrder(targets).reduce<ResultAsync<void, WatchSyncError>>(
+        (previous, target) =>
+          previous.andThen(() =>
+            publishInto(publisher, commit, target, onAfterHook).map((r) => void done.push(r)),
+          ),
+        okAsync(undefined),
+      );
+      return chain.map(() => ({
+        commit,
+        unchanged: done.every((t) => t.unchanged),
+        targets: done,
+        fetchMs,
+        path,
+        ...(note !== undefined && { carryNote: note }),
+      }));
+    });
 }

@@ -4,6 +4,7 @@ import { berthError, type AbortedError, type InvalidInputError } from '../errors
 import { AfterHookRetry } from './after-hook-retry';
 import { containerWait, missingContainer } from './container-wait';
 import { parseAnnouncement, previewValue, type Announcement } from './announcement';
+import type { CarryContext } from './carried-sync';
 import { CoalescingSync, type SyncLoopEvent, type Wanted } from './coalescing-sync';
 import { getKey } from './etcd-kv';
 import { EventStream } from './event-stream';
@@ -109,11 +110,13 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
       case 'started':
         return;
       case 'succeeded': {
-        const { commit, unchanged, targets: done } = event.result;
+        const { commit, unchanged, targets: done, path, carryNote } = event.result;
         const timings = timingsOf(event.wanted, event.result);
         // An already-served commit says nothing about propagation: keep the last real figure.
-        state.applied(commit, revision, unchanged ? undefined : timings.totalMs);
-        logger?.info({ nodeId, key, revision, commit, unchanged, timings }, 'synced');
+        state.applied(commit, revision, unchanged ? undefined : timings.totalMs, path);
+        logger?.info({ nodeId, key, revision, commit, unchanged, timings, path }, 'synced');
+        if (carryNote !== undefined)
+          logger?.info({ nodeId, key, commit, reason: carryNote }, 'carried change not used');
         const repaired = done.filter((t) => t.repaired).map((t) => t.target);
         if (repaired.length > 0)
           logger?.warn(
@@ -129,6 +132,8 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
           unchanged,
           targets: done,
           timings,
+          path,
+          ...(carryNote !== undefined && { carryNote }),
         });
       }
       case 'failed': {
@@ -169,6 +174,15 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     }
   };
 
+  const carryContext: CarryContext = {
+    etcd,
+    key,
+    nodeId,
+    shared: config.sharedFetch,
+    serving: () => state.commit,
+    logger,
+  };
+
   const sync = new CoalescingSync<Announcement, Applied, WatchSyncError>({
     run: (wanted, { signal }) =>
       new ResultAsync(
@@ -180,6 +194,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
             wanted.value,
             signal,
             afterHooks.record,
+            carryContext,
           );
           return synced.map((report) => ({ ...report, startedAt, finishedAt: now() }));
         }),

@@ -6,6 +6,7 @@ import type { RetryPolicy } from './coalescing-sync';
 import { normalizeKey } from './etcd-key';
 import { checkNodeId, checkStatusPrefix, defaultStatusPrefix } from './node-status';
 import type { WatchAndPullOptions, WatchTarget } from './watch-types';
+import { DEFAULT_SHARED_FETCH, type SharedFetchSettings } from './carried-sync';
 
 export interface CheckedWatchOptions {
   /** The watched key, normalised (`normalizeKey`). */
@@ -17,6 +18,8 @@ export interface CheckedWatchOptions {
   readonly reconnect: BackoffPolicy;
   readonly debounce: { readonly minMs: number; readonly maxMs: number } | undefined;
   readonly jitterMs: number;
+  /** The elected fetch's settings, or undefined when it is off. */
+  readonly sharedFetch: SharedFetchSettings | undefined;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { initialMs: 200, maxMs: 30_000, maxFailures: Infinity };
@@ -80,7 +83,10 @@ export function checkWatchOptions(
     return invalid('debounce', 'debounce needs 0 <= minMs <= maxMs');
   }
   if (!nonNegative(jitterMs)) return invalid('jitterMs', 'jitterMs must be a number >= 0');
+  const sharedFetch = checkSharedFetch(options.sharedFetch);
+  if (sharedFetch.isErr()) return err(sharedFetch.error);
   return ok({
+    sharedFetch: sharedFetch.value,
     key: normalized.value,
     statusPrefix: prefix.value,
     statusTtlSeconds: ttl,
@@ -89,4 +95,33 @@ export function checkWatchOptions(
     debounce,
     jitterMs,
   });
+}
+
+function checkSharedFetch(
+  given: WatchAndPullOptions['sharedFetch'],
+): Result<SharedFetchSettings | undefined, InvalidInputError> {
+  if (given === undefined || given === false) return ok(undefined);
+  if (given === true) return ok(DEFAULT_SHARED_FETCH);
+  if (typeof given !== 'object' || given === null)
+    return invalid('sharedFetch', 'sharedFetch must be true, false or an object');
+  const settings = { ...DEFAULT_SHARED_FETCH, ...given };
+  if (!nonNegative(settings.waitMs))
+    return invalid('sharedFetch.waitMs', 'sharedFetch.waitMs must be a number >= 0');
+  if (!Number.isInteger(settings.lockTtlSeconds) || settings.lockTtlSeconds < 2)
+    return invalid(
+      'sharedFetch.lockTtlSeconds',
+      'sharedFetch.lockTtlSeconds must be a whole number >= 2',
+    );
+  if (
+    !Number.isInteger(settings.maxBytes) ||
+    settings.maxBytes < 1024 ||
+    settings.maxBytes > 1_400_000
+  )
+    return invalid(
+      'sharedFetch.maxBytes',
+      'sharedFetch.maxBytes must be a whole number from 1024 to 1400000',
+    );
+  if (!Number.isInteger(settings.ttlSeconds) || settings.ttlSeconds < 1)
+    return invalid('sharedFetch.ttlSeconds', 'sharedFetch.ttlSeconds must be a whole number >= 1');
+  return ok(settings);
 }

@@ -1,6 +1,7 @@
 // What a watcher knows about itself: connection, last applied, last error, health. Emits the
 // `health` event on every change of health and keeps the status key in step.
 import { describeCause } from '../errors';
+import type { SyncPath } from './carried-sync';
 import type { NodeDiskUsage, NodeStatus } from './node-status';
 import type { PendingHook, Waiting, WatchEvent, WatchStatus } from './watch-types';
 
@@ -35,6 +36,7 @@ export class WatchState {
   failures = 0;
   private activeSince: string | undefined;
   private lastSyncMs: number | undefined;
+  private path: SyncPath | undefined;
   private lastError: Failure | undefined;
   /** The sync or the announcement is failing (not etcd). */
   private failing = false;
@@ -67,6 +69,7 @@ export class WatchState {
       healthy: this.healthy,
       lastError: this.lastError,
       failures: this.failures,
+      ...(this.path && { path: this.path }),
       ...(this.hook && { pendingHook: this.hook }),
       ...(this.wait && { waiting: this.wait }),
     };
@@ -83,6 +86,7 @@ export class WatchState {
       updatedAt: new Date().toISOString(),
       ...(this.activeSince !== undefined && { activeSince: this.activeSince }),
       ...(this.lastSyncMs !== undefined && { lastSyncMs: this.lastSyncMs }),
+      ...(this.path && { path: this.path }),
       ...(this.hook && { pendingHook: this.hook }),
       ...(this.disk && { diskUsage: this.disk }),
       state: this.wait ? 'waiting' : 'active',
@@ -120,8 +124,9 @@ export class WatchState {
     this.wantedRevision = Math.max(this.wantedRevision ?? 0, revision);
   }
 
-  applied(commit: string, revision: number, syncMs?: number): void {
+  applied(commit: string, revision: number, syncMs?: number, path?: SyncPath): void {
     if (commit !== this.commit) this.activeSince = new Date().toISOString();
+    if (path !== undefined && (commit !== this.commit || path !== 'cache')) this.path = path;
     if (syncMs !== undefined) this.lastSyncMs = syncMs;
     this.commit = commit;
     this.revision = revision;

@@ -5,6 +5,10 @@ import type { AbortedError, BerthError, InvalidInputError } from '../errors';
 import type { GitError } from '../git/errors';
 import type { GitLogger } from '../git/logger';
 import type { ActivationHook, PublishError } from '../content/publish';
+import type { CarryApplied } from '../git/carry-apply';
+import type { BuiltCarry } from '../git/carried-pack';
+import type { GitFetchError } from '../errors';
+import type { SyncPath } from './carried-sync';
 import type { ContentTarget } from '../content/target';
 import type { TreeEntry } from '../content/tree-safety';
 import type { Announcement } from './announcement';
@@ -28,6 +32,19 @@ export interface WatchSource {
   readBlob(oid: string): ResultAsync<Buffer, WatchSourceError>;
   /** Bytes the source's cache takes on disk (a git source has it), for the node's status. */
   diskUsage?(): ResultAsync<number, unknown>;
+  /** Carried changes (a git source has these three): whether a commit is whole in the cache. */
+  hasWhole?(commit: string): ResultAsync<boolean, never>;
+  /** Offers a carried pack for `commit`, thin against `base` (see `GitSource.applyCarried`). */
+  applyCarried?(
+    pack: Buffer,
+    change: { readonly base: string; readonly commit: string },
+  ): ResultAsync<CarryApplied, GitFetchError | AbortedError>;
+  /** The pack taking a cache from `base` to `commit`, for the elected fetch to share. */
+  carriedPack?(
+    base: string,
+    commit: string,
+    maxBytes: number,
+  ): ResultAsync<BuiltCarry, GitFetchError>;
 }
 
 /** One folder of the repository published into one target, with its own hooks. */
@@ -70,6 +87,21 @@ export interface WatchAndPullOptions {
     /** Failed attempts of one announcement after which it is given up until a newer one. */
     readonly maxFailures?: number;
   };
+  /**
+   * The elected fetch: for an announcement without a carried change, one node (chosen with an
+   * etcd lock) fetches from the origin and shares the change in etcd; the others wait for it up
+   * to `waitMs` (default 30 000) and fetch themselves if it does not come. `lockTtlSeconds`
+   * (default 5): how soon a node that died holding the lock is replaced. `maxBytes` (default
+   * 512 KiB) and `ttlSeconds` (default 600): the shared change's cap and lease. Default off.
+   */
+  readonly sharedFetch?:
+    | boolean
+    | {
+        readonly waitMs?: number;
+        readonly lockTtlSeconds?: number;
+        readonly maxBytes?: number;
+        readonly ttlSeconds?: number;
+      };
   /** A random wait of up to this many ms before each publish, to spread a fleet's fetches. Default 0. */
   readonly jitterMs?: number;
   /** Aborting it stops the watcher, as `stop()` does. */
@@ -149,6 +181,10 @@ export type WatchEvent =
       readonly unchanged: boolean;
       readonly targets: readonly TargetSync[];
       readonly timings: SyncTimings;
+      /** How the commit reached the cache: carried, shared, fetched from the origin, or there. */
+      readonly path: SyncPath;
+      /** Why a carried or shared change was not used, when one was looked for. */
+      readonly carryNote?: string;
     }
   | {
       readonly type: 'skipped';
@@ -244,6 +280,8 @@ export interface WatchStatus {
     { readonly kind: string; readonly message: string; readonly at: string } | undefined;
   /** Failed attempts since the last success. */
   readonly failures: number;
+  /** How the last published commit reached the cache (see `SyncPath`). */
+  readonly path?: SyncPath;
 }
 
 /** A running watcher. */

@@ -15,6 +15,8 @@ import {
   type UnknownRevisionError,
 } from '../errors';
 import { Bounded } from './bounded';
+import { applyCarriedPack, type CarryApplied } from './carry-apply';
+import { buildCarriedPack, type BuiltCarry } from './carried-pack';
 import { compactCache } from './cache-compact';
 import { diskUsage } from '../util/disk-usage';
 import { afterReclone, healCache, isCacheReadFailure } from './heal';
@@ -94,6 +96,26 @@ export interface GitSource {
    * published and the one it replaced) once its packs hold more than twice that.
    */
   diskUsage(): ResultAsync<number, GitFetchError>;
+  /** Whether `commit` is whole in the cache now (its tree and every blob), without the network. */
+  hasWhole(commit: string): ResultAsync<boolean, never>;
+  /**
+   * Offers a carried change (a pack thin against `base`) for `commit`: kept only when the cache
+   * holds `base` whole, every object hashes to its name, and `commit` is then whole. A refusal
+   * is an answer, not an error: `resolve` then fetches as before.
+   */
+  applyCarried(
+    pack: Buffer,
+    change: { readonly base: string; readonly commit: string },
+  ): ResultAsync<CarryApplied, GitFetchError | AbortedError>;
+  /**
+   * The pack that takes a cache holding `base` whole to `commit` (both whole here): the commit and
+   * the trees and blobs its tree does not share with the base's, or `over-cap` past `maxBytes`.
+   */
+  carriedPack(
+    base: string,
+    commit: string,
+    maxBytes: number,
+  ): ResultAsync<BuiltCarry, GitFetchError>;
 }
 
 /** Commits remembered as whole in the cache, and trees remembered as listed (both immutable). */
@@ -292,6 +314,34 @@ export function openGitSource(options: GitSourceOptions): Result<GitSource, Inva
             cause,
           }),
         ),
+      hasWhole: (commit) =>
+        withDirLock(cacheDir, 'shared', () => {
+          store.refresh();
+          return store.completeness(commit);
+        })
+          .map((state) => state === 'complete')
+          .orElse(() => okAsync(false)),
+      applyCarried: (pack, change) =>
+        withDirLock(cacheDir, 'exclusive', () =>
+          applyCarriedPack(url, store, cacheDir, pack, change.base, change.commit),
+        ).map((outcome) => {
+          if (outcome.applied) remembered().whole.set(change.commit, change.commit);
+          return outcome;
+        }),
+      carriedPack: (base, commit, maxBytes) =>
+        withDirLock(cacheDir, 'shared', () => {
+          store.refresh();
+          return ResultAsync.fromPromise(
+            buildCarriedPack((oid) => store.lookup.read(oid), base, commit, maxBytes),
+            (cause) =>
+              berthError.gitFetch({
+                url,
+                reason: 'cache',
+                message: `git cache ${cacheDir}: building a carried change failed: ${describeCause(cause)}`,
+                cause,
+              }),
+          );
+        }) as ResultAsync<BuiltCarry, GitFetchError>,
       diffTrees: (from, to) => {
         const checkedFrom = from === undefined ? ok(undefined) : checkOid(from, 'from');
         if (checkedFrom.isErr()) return errAsync(checkedFrom.error);
