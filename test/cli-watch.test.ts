@@ -108,6 +108,21 @@ describe('berth watch', () => {
     expect(await exited).toBe(0);
     expect((await listNodeStatuses(etcd, key))._unsafeUnwrap()).toEqual([]);
     expect(stderr.join('')).toContain('"msg":"stopped"');
+    // Each event is logged once: one JSON record per event, whoever noticed it.
+    const records = stderr
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { event?: string; commit?: string; msg?: string });
+    const synced = records.filter((r) => r.msg === 'synced' || r.event === 'synced');
+    expect(synced.map((r) => r.commit)).toEqual([first, second]);
+    expect(records.filter((r) => r.event === 'stopped')).toHaveLength(1);
+    const byEvent = new Map<string, number>();
+    for (const r of records.filter((r) => r.event !== undefined)) {
+      const id = JSON.stringify([r.event, r.commit, (r as { revision?: number }).revision]);
+      byEvent.set(id, (byEvent.get(id) ?? 0) + 1);
+    }
+    expect([...byEvent].filter(([, n]) => n > 1)).toEqual([]);
   });
 
   it('exits 3 at once, naming the address, when the --http port is taken, and starts no watcher', async () => {

@@ -207,41 +207,13 @@ export async function runWatchDaemon(
   void (async () => {
     for await (const event of running.events) {
       metrics.observe(event);
-      if (event.type === 'synced')
-        log.info(
-          {
-            event: event.type,
-            commit: event.commit,
-            revision: event.revision,
-            ms: event.timings.totalMs,
-          },
-          'synced',
-        );
-      else if (event.type === 'failed')
+      // The watcher logs each event itself, once (records with an `event` field). The daemon
+      // adds one thing: a node still waiting for its container says so again every tenth look.
+      if (event.type === 'waiting' && event.attempt > 1 && event.attempt % 10 === 0)
         log.warn(
-          { event: event.type, revision: event.revision, error: event.error },
-          event.error.message,
+          { event: event.type, container: event.container, attempt: event.attempt },
+          event.message,
         );
-      else if (event.type === 'waiting') {
-        // Once at first, then every tenth look: a node waiting for its container is not news.
-        if (event.attempt === 1 || event.attempt % 10 === 0)
-          log.warn(
-            { event: event.type, container: event.container, attempt: event.attempt },
-            event.message,
-          );
-      } else if (event.type === 'hook-failed')
-        log.warn(
-          {
-            event: event.type,
-            hook: event.hook,
-            target: event.target,
-            commit: event.commit,
-            attempt: event.attempt,
-            error: event.error,
-          },
-          `${event.hook} of ${event.target} failed (attempt ${event.attempt}): ${event.error.message}`,
-        );
-      else if (event.type !== 'health') log.info({ event: event.type }, event.type);
     }
   })();
 

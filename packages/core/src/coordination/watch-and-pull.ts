@@ -68,10 +68,10 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     ttlSeconds: config.statusTtlSeconds,
     backoff: config.reconnect,
     onFailure: (error) => {
-      logger?.debug({ nodeId, error }, 'status write failed');
+      logger?.warn({ event: 'status-failed', nodeId, key, error }, 'status write failed');
       emit({ type: 'status-failed', error });
     },
-    onRecovered: () => logger?.debug({ nodeId }, 'status written again'),
+    onRecovered: () => logger?.info({ nodeId, key }, 'status written again'),
   });
   const state = new WatchState({ nodeId, key, emit, publishStatus: (s) => statusWriter.update(s) });
 
@@ -89,11 +89,23 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     emit: (event) => {
       if (event.type === 'hook-failed')
         logger?.warn(
-          { nodeId, key, target: event.target, commit: event.commit, error: event.error },
-          `${event.hook} of ${event.target} failed: the node stays unhealthy and retries it`,
+          {
+            event: event.type,
+            nodeId,
+            key,
+            hook: event.hook,
+            target: event.target,
+            commit: event.commit,
+            attempt: event.attempt,
+            error: event.error,
+          },
+          `${event.hook} of ${event.target} failed (attempt ${event.attempt}): the node stays unhealthy and retries it`,
         );
       else if (event.type === 'hook-recovered')
-        logger?.info({ nodeId, key, target: event.target, commit: event.commit }, 'hook recovered');
+        logger?.info(
+          { event: event.type, nodeId, key, target: event.target, commit: event.commit },
+          'hook recovered',
+        );
       emit(event);
     },
   });
@@ -114,7 +126,10 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
         const timings = timingsOf(event.wanted, event.result);
         // An already-served commit says nothing about propagation: keep the last real figure.
         state.applied(commit, revision, unchanged ? undefined : timings.totalMs, path);
-        logger?.info({ nodeId, key, revision, commit, unchanged, timings, path }, 'synced');
+        logger?.info(
+          { event: 'synced', nodeId, key, revision, commit, unchanged, timings, path },
+          'synced',
+        );
         if (carryNote !== undefined)
           logger?.info({ nodeId, key, commit, reason: carryNote }, 'carried change not used');
         const repaired = done.filter((t) => t.repaired).map((t) => t.target);
@@ -142,7 +157,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
           state.waiting(event.error, container, sync.consecutiveFailures);
           if (event.attempt === 1)
             logger?.warn(
-              { nodeId, key, revision, container },
+              { event: 'waiting', nodeId, key, revision, container, attempt: event.attempt },
               `waiting for container ${container} to exist`,
             );
           return emit({
@@ -155,8 +170,8 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
         }
         state.failed(event.error, sync.consecutiveFailures);
         logger?.warn(
-          { nodeId, key, revision, attempt: event.attempt, error: event.error },
-          'sync failed',
+          { event: 'failed', nodeId, key, revision, attempt: event.attempt, error: event.error },
+          event.error.message,
         );
         return emit({
           type: 'failed',
@@ -233,7 +248,10 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
       if (revision !== lastInvalid) {
         lastInvalid = revision;
         state.failed(error, state.failures);
-        logger?.warn({ nodeId, key, revision, reason: error.reason }, 'invalid announcement');
+        logger?.warn(
+          { event: 'invalid-value', nodeId, key, revision, reason: error.reason },
+          error.message,
+        );
         emit({ type: 'invalid-value', revision, error });
       }
       return Promise.resolve(err(error));
@@ -273,7 +291,8 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
     onWatching: (start) => {
       state.reachable(true);
       watchSettled();
-      logger?.debug({ nodeId, key, ...start }, start.first ? 'watching' : 'watching again');
+      if (start.first || !start.after) logger?.debug({ nodeId, key, ...start }, 'watching');
+      else logger?.info({ event: 'reconnected', nodeId, key, ...start }, 'watching again');
       emit(
         start.first || !start.after
           ? { type: 'watching', fromRevision: start.fromRevision, resumedFrom: start.resumedFrom }
@@ -289,12 +308,12 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
       state.reachable(false, error);
       watchSettled();
       first(Promise.resolve(err(error)));
-      logger?.warn({ nodeId, key, error }, 'etcd unreachable');
+      logger?.warn({ event: 'disconnected', nodeId, key, error }, 'etcd unreachable');
       emit({ type: 'disconnected', error });
     },
     onCompacted: (requestedRevision) => {
       logger?.info(
-        { nodeId, key, requestedRevision },
+        { event: 'compacted', nodeId, key, requestedRevision },
         'watch history compacted: reading the key again',
       );
       emit({ type: 'compacted', requestedRevision });
@@ -312,7 +331,7 @@ function startWatcher(options: WatchAndPullOptions, config: CheckedWatchOptions)
       await firstSettled;
       settleReady(err(stoppedError()));
       await statusWriter.stop();
-      logger?.info({ nodeId, key }, 'stopped');
+      logger?.info({ event: 'stopped', nodeId, key }, 'watcher stopped');
       emit({ type: 'stopped' });
       events.close();
     })();
