@@ -163,12 +163,15 @@ export async function runWatchDaemon(
           ),
           readAnnouncement(etcd.value, config.key),
         ]);
+        // A fleet that could not be read is not an empty fleet: the page says it is unavailable.
+        if (nodes.isErr()) throw new Error(`cannot list the fleet: ${nodes.error.message}`);
+        if (wanted.isErr()) throw new Error(`cannot read ${config.key}: ${wanted.error.message}`);
         return {
           key: config.key,
           node: nodeId,
           generatedAt: new Date().toISOString(),
-          wanted: wanted.isOk() ? wanted.value?.commit : undefined,
-          nodes: nodes.isOk() ? nodes.value : [],
+          wanted: wanted.value?.commit,
+          nodes: nodes.value,
         };
       },
     }).catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { NodeStatus, WatchStatus } from '@berth/core';
 import type { WatchMetrics } from './metrics';
-import { statusPage } from './status-page';
+import { fleetFragment, statusPage } from './status-page';
 
 /** What `/api/fleet` answers: every live node under the status prefix, and what the key wants. */
 export interface FleetDocument {
@@ -69,10 +69,12 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 /**
  * Rejects with a {@link ListenFailure} when the address cannot be bound.
  * `/healthz` (503 until the first publish and while unhealthy), `/metrics` (Prometheus),
- * `/api/fleet` (JSON) and `/` (the fleet's status page).
+ * `/api/fleet` (JSON), `/` (the fleet's status page, server-rendered) and `/fleet.html` (its
+ * table alone, which the page swaps in once a second).
  */
 export async function startDaemonHttp(options: DaemonHttpOptions): Promise<DaemonHttp> {
-  const page = statusPage(options.title);
+  // The page is rendered with the fleet in it: it needs no JavaScript to show the table.
+  const fleetOrNothing = () => options.fleet().catch(() => undefined);
   const route = async (request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (request.method !== 'GET' && request.method !== 'HEAD')
@@ -92,15 +94,30 @@ export async function startDaemonHttp(options: DaemonHttpOptions): Promise<Daemo
           options.metrics.registry.contentType,
           await options.metrics.registry.metrics(),
         );
-      case '/api/fleet':
+      case '/api/fleet': {
+        const fleet = await options.fleet().then(
+          (document) => ({ ok: true as const, document }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        if (fleet.ok)
+          return send(response, 200, 'application/json', `${JSON.stringify(fleet.document)}\n`);
+        const message = fleet.error instanceof Error ? fleet.error.message : String(fleet.error);
+        return send(response, 503, 'application/json', `${JSON.stringify({ error: message })}\n`);
+      }
+      case '/':
         return send(
           response,
           200,
-          'application/json',
-          `${JSON.stringify(await options.fleet())}\n`,
+          'text/html; charset=utf-8',
+          statusPage(options.title, await fleetOrNothing()),
         );
-      case '/':
-        return send(response, 200, 'text/html; charset=utf-8', page);
+      case '/fleet.html':
+        return send(
+          response,
+          200,
+          'text/html; charset=utf-8',
+          fleetFragment(await fleetOrNothing()),
+        );
       default:
         return send(response, 404, 'text/plain', 'not found\n');
     }

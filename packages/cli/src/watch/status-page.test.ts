@@ -17,7 +17,7 @@ import {
 } from '@berth/core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitFiles, useGitFixtures } from '../../../../test/support/git';
+import { commitFiles, useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
 import { startDaemonHttp, type DaemonHttp } from './http-server';
 import { createWatchMetrics } from './metrics';
@@ -31,11 +31,12 @@ describe('berth watch over HTTP', () => {
   let watchers: WatchHandle[] = [];
   let http: DaemonHttp;
   let commit = '';
+  let repo: BareRepo;
   const key = `berth-test/status-page/${Date.now().toString(36)}`;
 
   beforeAll(async () => {
     etcd = (await connectEtcd({ endpoints: [serviceEnv().etcdEndpoint] }))._unsafeUnwrap();
-    const repo = await fixtures.repo('status-page');
+    repo = await fixtures.repo('status-page');
     commit = await commitFiles(repo, { 'index.html': 'fleet\n' });
     (await announceRevision(etcd, key, { commit, by: 'test' }))._unsafeUnwrap();
     watchers = await Promise.all(
@@ -104,9 +105,8 @@ describe('berth watch over HTTP', () => {
     expect(text).toMatch(/^berth_last_success_timestamp_seconds\{[^}]*\} \d/m);
   });
 
-  it('shows every node of the fleet in a browser, on a phone-sized screen', async () => {
-    expect(existsSync(CHROMIUM), 'Debian chromium (scripts/services installs it)').toBe(true);
-    const browser = await chromium.launch({
+  const launch = () =>
+    chromium.launch({
       executablePath: CHROMIUM,
       args: [
         '--no-sandbox',
@@ -118,25 +118,48 @@ describe('berth watch over HTTP', () => {
         '--disable-sync',
       ],
     });
+  const rowsOf = (page: import('playwright-core').Page) =>
+    page.$$eval('tr.node', (rows) =>
+      rows.map((n) => ({
+        node: (n as HTMLElement).dataset.node,
+        text: n.textContent ?? '',
+        cls: n.className,
+      })),
+    );
+
+  it('renders the fleet on the server: the page shows every node with JavaScript off', async () => {
+    expect(existsSync(CHROMIUM), 'Debian chromium (scripts/services installs it)').toBe(true);
+    // The HTML as sent carries the table already.
+    const html = await (await fetch(`${http.url}/`)).text();
+    expect(html).toContain('data-node="edge-1"');
+    expect(html).toContain('data-node="edge-2"');
+    expect(html).toContain(`<code>${commit.slice(0, 12)}</code>`);
+    const browser = await launch();
+    try {
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      const page = await context.newPage();
+      await page.goto(`${http.url}/`);
+      const rows = await rowsOf(page);
+      expect(rows.map((r) => r.node).sort()).toEqual(['edge-1', 'edge-2']);
+      for (const row of rows) {
+        expect(row.text).toContain(commit.slice(0, 12));
+        expect(row.text).toContain('healthy');
+        expect(row.text).toMatch(/\d+ ms/);
+        expect(row.cls).toBe('node');
+      }
+      expect(await page.textContent('#summary')).toBe(`2 nodes · 2 serve ${commit.slice(0, 12)}`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('shows every node on a phone-sized screen and follows a deploy live, without a reload', async () => {
+    const browser = await launch();
     try {
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
       await page.goto(`${http.url}/`);
-      await page.waitForSelector('article.node[data-node="edge-2"]', { timeout: 15_000 });
-      const cards = await page.$$eval('article.node', (nodes) =>
-        nodes.map((n) => ({
-          node: (n as HTMLElement).dataset.node,
-          text: n.textContent ?? '',
-          cls: n.className,
-        })),
-      );
-      expect(cards.map((c) => c.node).sort()).toEqual(['edge-1', 'edge-2']);
-      for (const card of cards) {
-        expect(card.text).toContain(commit.slice(0, 12));
-        expect(card.text).toContain('healthy');
-        expect(card.text).toMatch(/propagation\d+ ms/);
-        expect(card.cls).toBe('node');
-      }
-      expect(await page.textContent('#summary')).toBe(`2 nodes · 2 serve ${commit.slice(0, 12)}`);
+      const rows = await rowsOf(page);
+      expect(rows.map((r) => r.node).sort()).toEqual(['edge-1', 'edge-2']);
       // Nothing wider than the phone's screen.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
         390,
@@ -145,8 +168,41 @@ describe('berth watch over HTTP', () => {
       const file = join(SCREENSHOT_DIR, 'status-page.png');
       await page.screenshot({ path: file, fullPage: true });
       expect((await stat(file)).size).toBeGreaterThan(5_000);
+
+      // A deploy: the page (never reloaded) shows both nodes on the new commit.
+      const loads: string[] = [];
+      page.on('load', () => loads.push(page.url()));
+      const next = await commitFiles(repo, { 'index.html': 'fleet, again\n' });
+      (await announceRevision(etcd, key, { commit: next, by: 'test' }))._unsafeUnwrap();
+      await page.waitForFunction(
+        (summary) => document.getElementById('summary')?.textContent === summary,
+        `2 nodes · 2 serve ${next.slice(0, 12)}`,
+        { timeout: 30_000 },
+      );
+      expect(loads).toEqual([]);
+      commit = next;
     } finally {
       await browser.close();
+    }
+  });
+
+  it('says the fleet is unavailable, instead of showing an empty fleet, when it cannot be read', async () => {
+    const failing = await startDaemonHttp({
+      listen: { host: '127.0.0.1', port: 0 },
+      status: () => undefined,
+      metrics: createWatchMetrics({ node: 'edge-x', key }),
+      title: 'unreadable',
+      fleet: () => Promise.reject(new Error('cannot list the fleet: etcd did not answer')),
+    });
+    try {
+      const page = await (await fetch(`${failing.url}/`)).text();
+      expect(page).toContain('status unavailable');
+      expect(page).not.toContain('<tr class="node');
+      const api = await fetch(`${failing.url}/api/fleet`);
+      expect(api.status).toBe(503);
+      expect(await api.json()).toEqual({ error: 'cannot list the fleet: etcd did not answer' });
+    } finally {
+      await failing.close();
     }
   });
 });
