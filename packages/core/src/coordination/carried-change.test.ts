@@ -301,3 +301,32 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
     expect(JSON.parse(value ?? '{}')).toEqual({ commit: commit(0) });
   });
 });
+
+describe('the elected fetch (sharedFetch)', () => {
+  it('fetches once from the origin for a fleet: one node fetches and shares, the others apply it', async () => {
+    const key = newKey('elected');
+    (await announceRevision(etcd, key, { commit: commit(3) }))._unsafeUnwrap();
+    const fleet: DirectoryNode[] = [];
+    for (let i = 0; i < 3; i++) {
+      const n = await directoryNode({
+        etcd,
+        key,
+        url: viaProxy(repo),
+        nodeId: `elected-${i}`,
+        subdir: 'site/',
+        sharedFetch: { waitMs: 30_000 },
+      });
+      nodes.push(n);
+      fleet.push(n);
+      (await n.handle.ready)._unsafeUnwrap();
+    }
+    const uploads = proxy.uploadPacks;
+    (await announceRevision(etcd, key, { commit: commit(5) }))._unsafeUnwrap();
+    for (const n of fleet) await syncedTo(n, commit(5));
+
+    expect(proxy.uploadPacks).toBe(uploads + 1);
+    const paths = fleet.map((n) => syncOf(n, commit(5))?.path).sort();
+    expect(paths).toEqual(['origin', 'shared', 'shared']);
+    for (const n of fleet) expect(await page(n)).toBe('<h1>version 5</h1>\n');
+  });
+});
