@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(nodes.splice(0).map((node) => node.dispose()));
-  await deletePrefix(etcd, `berth/carried/${key}/`);
+  (await deletePrefix(etcd, `berth/carried/${key}/`))._unsafeUnwrap();
   await forgetKeys(etcd);
   etcd.close();
 });

@@ -56,7 +56,7 @@ afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.dispose()));
 });
 afterAll(async () => {
-  for (const key of keys) await deletePrefix(etcd, `berth/carried/${key}/`);
+  for (const key of keys) (await deletePrefix(etcd, `berth/carried/${key}/`))._unsafeUnwrap();
   if (etcd) await forgetKeys(etcd);
   etcd?.close();
   await proxy?.close();
