@@ -1,3 +1,4 @@
+import type { CarryReport } from '@berth/core';
 import { table } from '../render/table';
 
 /** One node as `deploy --wait` reports it. */
@@ -16,6 +17,8 @@ export interface DeployOutcome {
   readonly commit: string;
   /** The etcd revision of the announcement. */
   readonly revision: number;
+  /** Present with --carry: whether the change went into etcd with the announcement, or why not. */
+  readonly carried?: CarryReport;
   /** Present with --wait. */
   readonly wait?: {
     readonly converged: boolean;
@@ -28,7 +31,14 @@ export interface DeployOutcome {
 }
 
 export function deployText(outcome: DeployOutcome): string {
-  const head = `announced ${outcome.commit} on ${outcome.key} (etcd revision ${outcome.revision})\n`;
+  const carried = outcome.carried;
+  const carry =
+    carried === undefined
+      ? ''
+      : carried.carried
+        ? `carried the change from ${carried.base.slice(0, 12)} in etcd (${carried.bytes} bytes, ${carried.objects} objects, expires in ${carried.ttlSeconds} s)\n`
+        : `nothing carried (${carried.reason}): ${carried.message}\n`;
+  const head = `announced ${outcome.commit} on ${outcome.key} (etcd revision ${outcome.revision})\n${carry}`;
   const wait = outcome.wait;
   if (!wait) return head;
   const rows = wait.nodes.map((n) => [

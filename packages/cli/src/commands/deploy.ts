@@ -2,6 +2,7 @@ import {
   announceRevision,
   normalizeKey,
   waitForConvergence,
+  type CarryReport,
   type EtcdConnection,
   type NodeStatus,
 } from '@berth/core';
@@ -20,6 +21,7 @@ export interface DeployOptions {
   readonly commit: string;
   readonly ref?: string;
   readonly by?: string;
+  readonly carry?: string;
   readonly wait?: boolean;
   readonly minNodes?: number;
   readonly statusPrefix?: string;
@@ -41,7 +43,11 @@ export function registerDeploy(program: Command, runner: Runner): void {
     )
     .requiredOption('--commit <sha>', 'the full commit SHA to serve')
     .option('--ref <ref>', 'the ref it was built from, for the record')
-    .option('--by <who>', 'who announces it, e.g. jenkins#1234');
+    .option('--by <who>', 'who announces it, e.g. jenkins#1234')
+    .option(
+      '--carry <repository dir>',
+      'carry the change in etcd from this checkout (a thin pack against the commit announced before, at most 512 KiB): nodes holding that commit publish without fetching from the origin',
+    );
   fleetOptions(waitOptions(command, 'the commit'))
     .addHelpText(
       'after',
@@ -49,6 +55,7 @@ export function registerDeploy(program: Command, runner: Runner): void {
         'berth deploy --key /cdn/site --commit "$GIT_COMMIT"',
         'berth deploy --key /cdn/site --commit "$GIT_COMMIT" --ref main --by "jenkins#$BUILD_NUMBER" --wait --min-nodes 3 --timeout 2m',
         'berth deploy --key /cdn/site --commit "$GIT_COMMIT" --wait --json --etcd-endpoints http://10.0.0.5:2379,http://10.0.0.6:2379',
+        'berth deploy --key /cdn/site --commit "$GIT_COMMIT" --carry "$WORKSPACE" --wait',
       ]) +
         '\n\nWith --wait it exits 1 when nodes still lag at the timeout (the table says which, and why),\nand 3 when etcd cannot be reached.',
     )
@@ -73,19 +80,28 @@ export function announceAndWait(
   options: DeployOptions,
 ): ResultAsync<DeployOutcome, CliFailure> {
   const signal = context.io.signal;
-  return announceRevision(
-    etcd,
-    options.key,
-    {
-      commit: options.commit,
-      ...(options.ref !== undefined && { ref: options.ref }),
-      ...(options.by !== undefined && { by: options.by }),
-    },
-    signal ? { signal } : {},
-  ).andThen((revision) => {
+  const announcement = {
+    commit: options.commit,
+    ...(options.ref !== undefined && { ref: options.ref }),
+    ...(options.by !== undefined && { by: options.by }),
+  };
+  const call = signal ? { signal } : {};
+  const announced: ResultAsync<{ revision: number; carried?: CarryReport }, CliFailure> =
+    options.carry === undefined
+      ? announceRevision(etcd, options.key, announcement, call).map((revision) => ({ revision }))
+      : announceRevision(etcd, options.key, announcement, {
+          ...call,
+          carry: { repository: options.carry },
+        });
+  return announced.andThen(({ revision, carried }) => {
     // The key as the nodes watch it: `/cdn/site` and `cdn/site` are one key.
     const key = normalizeKey(options.key).unwrapOr(options.key);
-    const announced = { key, commit: options.commit.toLowerCase(), revision };
+    const announced = {
+      key,
+      commit: options.commit.toLowerCase(),
+      revision,
+      ...(carried && { carried }),
+    };
     if (!options.wait) return okAsync<DeployOutcome, CliFailure>(announced);
     const timeoutMs = context.globals.timeoutMs ?? DEFAULT_WAIT_MS;
     const minNodes = options.minNodes ?? 1;

@@ -65,12 +65,12 @@ export async function buildCarriedPack(
   commit: string,
   maxBytes: number,
 ): Promise<BuiltCarry> {
-  const baseTree = await treeOf(read, base);
-  if (baseTree === undefined) return { kind: 'missing', oid: base, what: 'base' };
   const commitObject = await read(commit);
   if (commitObject?.type !== 'commit') return { kind: 'missing', oid: commit, what: 'commit' };
   const parsed = parseCommit(commitObject.content);
   if (typeof parsed === 'string') return { kind: 'missing', oid: commit, what: 'commit' };
+  const baseTree = await treeOf(read, base);
+  if (baseTree === undefined) return { kind: 'missing', oid: base, what: 'base' };
   const known = await reachable(read, baseTree);
   if (known === undefined) return { kind: 'missing', oid: base, what: 'base' };
 
