@@ -31,6 +31,8 @@ interface WatchOptions {
   readonly maxFailures?: number;
   readonly jitter?: number;
   readonly http?: string;
+  readonly sharedFetch?: boolean;
+  readonly sharedFetchWait?: number;
 }
 
 export function registerWatch(program: Command, runner: Runner): void {
@@ -106,6 +108,15 @@ export function registerWatch(program: Command, runner: Runner): void {
       'serve /healthz, /metrics and the status page (bind to 127.0.0.1)',
     )
     .option('--cache-dir <dir>', 'where fetched git objects are kept')
+    .option(
+      '--shared-fetch',
+      'one node of the fleet (elected through etcd) fetches a commit that came without a carried change and shares it; the others apply it',
+    )
+    .option(
+      '--shared-fetch-wait <duration>',
+      "how long a node waits for the elected node's change before it fetches itself (default 30s; implies --shared-fetch)",
+      parseDuration,
+    )
     .addHelpText(
       'after',
       examples([
@@ -184,6 +195,10 @@ function checkOptions(
       },
     }),
     ...(options.jitter !== undefined && { jitterMs: options.jitter }),
+    ...((options.sharedFetch === true || options.sharedFetchWait !== undefined) && {
+      sharedFetch:
+        options.sharedFetchWait === undefined ? true : { waitMs: options.sharedFetchWait },
+    }),
     ...(http && { http }),
     ...(context.globals.dockerHost !== undefined && { dockerHost: context.globals.dockerHost }),
   };

@@ -44,6 +44,8 @@ export interface WatchDaemonConfig {
     readonly maxFailures?: number;
   };
   readonly jitterMs?: number;
+  /** The elected fetch (`watchAndPull`'s `sharedFetch`). */
+  readonly sharedFetch?: true | { readonly waitMs: number };
   readonly http?: { readonly host: string; readonly port: number };
   readonly dockerHost?: string;
 }
@@ -199,6 +201,7 @@ export async function runWatchDaemon(
     ...(config.debounce && { debounce: config.debounce }),
     ...(config.retry && { retry: config.retry }),
     ...(config.jitterMs !== undefined && { jitterMs: config.jitterMs }),
+    ...(config.sharedFetch !== undefined && { sharedFetch: config.sharedFetch }),
   });
   if (started.isErr()) {
     await http?.close();

@@ -15,7 +15,7 @@ import {
   type EtcdConnection,
   type WatchHandle,
 } from '@berth/core';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitFiles, useGitFixtures, type BareRepo } from '../../../../test/support/git';
 import { serviceEnv } from '../../../../test/support/services';
@@ -118,7 +118,7 @@ describe('berth watch over HTTP', () => {
         '--disable-sync',
       ],
     });
-  const rowsOf = (page: import('playwright-core').Page) =>
+  const rowsOf = (page: Page) =>
     page.$$eval('tr.node', (rows) =>
       rows.map((n) => ({
         node: (n as HTMLElement).dataset.node,

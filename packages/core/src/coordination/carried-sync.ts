@@ -18,6 +18,7 @@ import {
 } from './carried-change';
 import { etcdClientOf, type EtcdConnection } from './etcd';
 import { getKey } from './etcd-kv';
+import { watchElection, type ElectionWake, type Wake } from './election-wake';
 import type { WatchLogger, WatchSource } from './watch-types';
 
 /**
@@ -44,8 +45,10 @@ export const DEFAULT_SHARED_FETCH: SharedFetchSettings = {
   ttlSeconds: DEFAULT_CARRY_TTL_SECONDS,
 };
 
-/** Looks again for the elected node's change (and at the lock) this often while waiting. */
-const POLL_MS = 100;
+/** While its watch works, a waiting node looks again on its own only this often (a safety net). */
+const RECHECK_MS = 2_000;
+/** Without a watch (etcd broke it), a waiting node looks again this often. */
+const POLL_MS = 250;
 
 /** What a git source offers for carried changes (`openGitSource`'s sources do). */
 export type CarryingSource = WatchSource &
@@ -194,25 +197,66 @@ export async function prepareCommit(
   if (shared === undefined || base === undefined || base === commit)
     return { path: 'origin', ...(note !== undefined && { note }) };
   const deadline = performance.now() + shared.waitMs;
-  while (!signal.aborted) {
-    const lock = await acquire(ctx, commit, shared.lockTtlSeconds);
-    if (lock) {
-      // The previous holder may have shared it just before letting go.
-      const late = await tryCarried(ctx, source, commit);
-      if (late && 'path' in late) {
-        await lock.release().catch(() => undefined);
-        return { path: late.path };
+  const lockKey = fetchLockKey(ctx.key, commit);
+  let wake: ElectionWake | undefined;
+  let watching = true;
+  try {
+    while (!signal.aborted) {
+      const lock = await acquire(ctx, commit, shared.lockTtlSeconds);
+      if (lock) {
+        // The previous holder may have shared it just before letting go.
+        const late = await tryCarried(ctx, source, commit);
+        if (late && 'path' in late) {
+          await lock.release().catch(() => undefined);
+          return { path: late.path };
+        }
+        ctx.logger?.debug({ nodeId: ctx.nodeId, commit }, 'elected to fetch');
+        return { path: 'origin', ...electedHooks(ctx, source, shared, lock, base) };
       }
-      ctx.logger?.debug({ nodeId: ctx.nodeId, commit }, 'elected to fetch');
-      return { path: 'origin', ...electedHooks(ctx, source, shared, lock, base) };
+      if (wake === undefined && watching) {
+        // Watch from a revision read now: a change stored or the lock let go after it wakes
+        // the node; what happened before it, the reads below see.
+        const read = await getKey(ctx.etcd, lockKey);
+        if (read.isOk()) {
+          wake = watchElection(
+            ctx.etcd,
+            { carried: carriedKey(ctx.key, commit), lock: lockKey },
+            read.value.revision + 1,
+          );
+          const tried = await tryCarried(ctx, source, commit);
+          if (tried && 'path' in tried) return { path: tried.path };
+          if (tried) return { path: 'origin', note: tried.note };
+          if (!read.value.kv) continue; // let go before the watch began: ask again now
+        } else watching = false;
+      }
+      // Another node holds the lock: wait for its change, or for the lock to be let go.
+      let retryLock = false;
+      while (!retryLock) {
+        const left = deadline - performance.now();
+        if (left <= 0 || signal.aborted) return timedOut(shared, note);
+        let woke: Wake;
+        if (wake && watching) woke = await wake.next(Math.min(left, RECHECK_MS), signal);
+        else {
+          await sleep(Math.min(left, POLL_MS), undefined, { signal }).catch(() => undefined);
+          woke = 'timeout';
+        }
+        if (woke === 'aborted') return timedOut(shared, note);
+        if (woke === 'watch-lost') watching = false;
+        const tried = await tryCarried(ctx, source, commit);
+        if (tried && 'path' in tried) return { path: tried.path };
+        // Shared but unusable here (another base, corrupt): waiting longer changes nothing.
+        if (tried) return { path: 'origin', note: tried.note };
+        // A released lock, a second without news, or polling: ask for the lock again.
+        retryLock = woke !== 'carried';
+      }
     }
-    if (performance.now() >= deadline) break;
-    await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
-    const tried = await tryCarried(ctx, source, commit);
-    if (tried && 'path' in tried) return { path: tried.path };
-    // Shared but unusable here (another base, corrupt): waiting longer changes nothing.
-    if (tried) return { path: 'origin', note: tried.note };
+  } finally {
+    void wake?.close();
   }
+  return timedOut(shared, note);
+}
+
+function timedOut(shared: SharedFetchSettings, note: string | undefined): Prepared {
   return {
     path: 'origin',
     note: note ?? `the elected node's change did not come within ${shared.waitMs} ms`,
