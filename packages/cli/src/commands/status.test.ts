@@ -41,6 +41,7 @@ interface Row {
   healthy: boolean;
   error: { kind: string; message: string } | null;
   propagationMs: number | null;
+  path: string | null;
 }
 
 async function statusJson(key: string) {
@@ -74,7 +75,13 @@ describe('berth status', () => {
     expect(converged.code).toBe(ExitCode.ok);
     expect(converged.document.announced).toMatchObject({ commit: first, by: 'test#1' });
     for (const node of converged.document.nodes) {
-      expect(node).toMatchObject({ commit: first, current: true, healthy: true, error: null });
+      expect(node).toMatchObject({
+        commit: first,
+        current: true,
+        healthy: true,
+        error: null,
+        path: 'origin',
+      });
       expect(Date.parse(node.since ?? '')).not.toBeNaN();
       expect(node.propagationMs).toEqual(expect.any(Number));
     }
@@ -82,9 +89,11 @@ describe('berth status', () => {
     const human = await berth(['status', '--key', key]);
     expect(human.code).toBe(ExitCode.ok);
     expect(human.stdout).toContain(`${key} announces ${first} (by test#1)`);
-    expect(human.stdout).toMatch(/NODE\s+COMMIT\s+SINCE\s+HEALTHY\s+PROPAGATION\s+LAST ERROR/);
     expect(human.stdout).toMatch(
-      new RegExp(`node-1\\s+${first.slice(0, 12)}\\s+\\S+\\s+yes\\s+\\d+ ms`),
+      /NODE\s+COMMIT\s+SINCE\s+HEALTHY\s+PATH\s+PROPAGATION\s+LAST ERROR/,
+    );
+    expect(human.stdout).toMatch(
+      new RegExp(`node-1\\s+${first.slice(0, 12)}\\s+\\S+\\s+yes\\s+origin\\s+\\d+ ms`),
     );
     expect(human.stdout).toContain(`2 live nodes, all serving ${first.slice(0, 12)}`);
     expect(await berth(['status', '--key', key, '-q'])).toMatchObject({

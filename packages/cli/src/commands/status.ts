@@ -25,6 +25,8 @@ export interface StatusRow {
   readonly error: { readonly kind: string; readonly message: string } | null;
   /** Announcement reaching the node → every target serving it, for its last sync, in ms. */
   readonly propagationMs: number | null;
+  /** How the commit reached the node: `carried`, `shared`, `origin` or `cache`; null if unknown. */
+  readonly path: NonNullable<NodeStatus['path']> | null;
   /** When the node last wrote its status. */
   readonly updatedAt: string;
 }
@@ -34,7 +36,7 @@ export function registerStatus(program: Command, runner: Runner): void {
     .command('status')
     .summary('show the fleet behind a key: what each node serves, since when, its health')
     .description(
-      'read-only: what the key announces and, for every live node, the commit it serves, since when, whether it is healthy, its last error and how long its last sync took',
+      'read-only: what the key announces and, for every live node, the commit it serves, since when, whether it is healthy, how the commit reached it, its last error and how long its last sync took',
     )
     .requiredOption('--key <key>', 'the etcd key the nodes watch, e.g. cdn/site');
   fleetOptions(command)
@@ -74,6 +76,7 @@ function row(node: NodeStatus, announced: string | undefined): StatusRow {
     healthy: node.healthy,
     error: node.error ?? null,
     propagationMs: node.lastSyncMs ?? null,
+    path: node.path ?? null,
     updatedAt: node.updatedAt,
   };
 }
@@ -89,12 +92,13 @@ export function statusReport(fleet: FleetStatus): Report {
   const body =
     nodes.length > 0
       ? table(
-          ['node', 'commit', 'since', 'healthy', 'propagation', 'last error'],
+          ['node', 'commit', 'since', 'healthy', 'path', 'propagation', 'last error'],
           nodes.map((n) => [
             n.nodeId,
             `${n.commit?.slice(0, 12) ?? '(nothing yet)'}${announced !== undefined && !n.current ? ' LAGGING' : ''}`,
             n.since ?? '-',
             n.healthy ? 'yes' : 'no',
+            n.path ?? '-',
             n.propagationMs !== null ? `${Math.round(n.propagationMs)} ms` : '-',
             n.error ? `${n.error.kind}: ${n.error.message}` : '',
           ]),
