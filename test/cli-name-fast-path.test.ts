@@ -84,3 +84,19 @@ describe('berth name: the fast path answers as the full program does', () => {
     expect(refused.stderr).toContain('BERTH_JSON="maybe" is not a yes or no');
   });
 });
+
+describe('berth --version: the launcher answers alone', () => {
+  it('prints what the full program prints, without loading the program', async () => {
+    const full = await berth(['-q', '--version']);
+    expect(full.code).toBe(0);
+    expect(full.stdout).toMatch(/^\S+ \(@berth\/core \S+\)\n$/);
+    for (const flag of ['--version', '-V']) {
+      // NODE_DEBUG=module names every module Node loads, on stderr.
+      const fast = await berth([flag], { env: { NODE_DEBUG: 'module' } });
+      expect(fast.code, flag).toBe(0);
+      expect(fast.stdout, flag).toBe(full.stdout);
+      expect(fast.stderr, flag).toContain('bin.cjs');
+      expect(fast.stderr, flag).not.toContain('bin-program');
+    }
+  });
+});

@@ -2,13 +2,21 @@
 // The `berth` executable: it reads nothing but the command line and loads one of two bundles
 // (see tsup.config.ts). `berth name <id> …`, called many times per Jenkins build, runs the small
 // one (bin-name.cjs: no commander, only the library's lookup); everything else the full program
-// (bin-program.cjs). fast-path.ts says which command lines the small one takes.
+// (bin-program.cjs). fast-path.ts says which command lines the small one takes. `berth --version`
+// alone is answered here.
 import { join } from 'node:path';
-import { fastNameCall } from './fast-path';
+import { version as coreVersion } from '@berth/core/package.json';
+import { version } from '../package.json';
+import { fastNameCall, isVersionCall } from './fast-path';
 
-const bundle = fastNameCall(process.argv.slice(2), process.env)
-  ? 'bin-name.cjs'
-  : 'bin-program.cjs';
-// A path built at run time, so that the bundler leaves this require alone.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-require(join(__dirname, bundle));
+const argv = process.argv.slice(2);
+if (isVersionCall(argv)) {
+  // What program.ts's .version() prints; a closed stdout (`berth -V | true`) ends quietly.
+  process.stdout.on('error', () => {});
+  process.stdout.write(`${version} (@berth/core ${coreVersion})\n`);
+} else {
+  const bundle = fastNameCall(argv, process.env) ? 'bin-name.cjs' : 'bin-program.cjs';
+  // A path built at run time, so that the bundler leaves this require alone.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(join(__dirname, bundle));
+}

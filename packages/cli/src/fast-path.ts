@@ -93,3 +93,11 @@ export function fastNameCall(argv: readonly string[], env: Environment): FastNam
     flags: leadingSlash === undefined ? {} : { leadingSlash },
   };
 }
+
+/**
+ * `berth --version` (or `-V`) alone: the launcher prints the versions itself, as the program's
+ * `.version()` would, without loading the program and the library.
+ */
+export function isVersionCall(argv: readonly string[]): boolean {
+  return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V');
+}
