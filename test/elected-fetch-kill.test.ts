@@ -11,7 +11,7 @@ import { connectEtcd, type EtcdConnection } from '../packages/core/src/coordinat
 import { deletePrefix, getKey } from '../packages/core/src/coordination/etcd-kv';
 import { fetchLockKey } from '../packages/core/src/coordination/carried-change';
 import { listNodeStatuses } from '../packages/core/src/coordination/fleet';
-import { startCountingHttpProxy, type CountingHttpProxy } from './support/counting-http-proxy';
+import { startGitRequestCounter, type GitRequestCounter } from './support/git-request-counter';
 import { useGitFixtures, type BareRepo } from './support/git';
 import { serviceEnv } from './support/services';
 import {
@@ -33,17 +33,17 @@ let etcd: EtcdConnection;
 let repo: BareRepo;
 let commits: string[];
 /** In front of the origin for the process node: holds its fetch. */
-let childProxy: CountingHttpProxy;
+let childProxy: GitRequestCounter;
 /** In front of the origin for the rest of the fleet: counts its fetches. */
-let fleetProxy: CountingHttpProxy;
+let fleetProxy: GitRequestCounter;
 let child: ChildProcess | undefined;
 const nodes: DirectoryNode[] = [];
 const key = uniqueKey('elected-kill');
 
 beforeAll(async () => {
   etcd = (await connectEtcd({ endpoints: [serviceEnv().etcdEndpoint] }))._unsafeUnwrap();
-  childProxy = await startCountingHttpProxy(serviceEnv().gitBaseUrl);
-  fleetProxy = await startCountingHttpProxy(serviceEnv().gitBaseUrl);
+  childProxy = await startGitRequestCounter(serviceEnv().gitBaseUrl);
+  fleetProxy = await startGitRequestCounter(serviceEnv().gitBaseUrl);
   repo = await fixtures.repo('elected-kill');
   commits = await commitSeries(repo.dir, 3, (i) => ({ 'site/index.html': `<h1>v${i}</h1>\n` }));
 });
@@ -61,7 +61,7 @@ afterAll(async () => {
   await fleetProxy?.close();
 });
 
-const via = (proxy: CountingHttpProxy) => `${proxy.baseUrl}${new URL(repo.url).pathname}`;
+const via = (proxy: GitRequestCounter) => proxy.url(repo.url);
 const commit = (i: number) => commits[i] ?? '';
 
 /** Resolves `promise`, or throws naming `what` after `ms`. */
@@ -124,11 +124,11 @@ describe('the elected fetch, when the elected node is killed mid-fetch', () => {
     // The process node is elected (the others are still debouncing) and asks the origin: the
     // request is held there, and the process is killed while it waits.
     const held = childProxy.holdNextUploadPack();
-    const fleetFetches = fleetProxy.uploadPacks;
-    const childFetches = childProxy.uploadPacks;
+    const fleetFetches = fleetProxy.counts().uploadPacks;
+    const childFetches = childProxy.counts().uploadPacks;
     (await announceRevision(etcd, key, { commit: commit(2) }))._unsafeUnwrap();
     await within('the process node fetching', held, FLEET_DEBOUNCE_MS);
-    expect(fleetProxy.uploadPacks).toBe(fleetFetches);
+    expect(fleetProxy.counts().uploadPacks).toBe(fleetFetches);
     expect((await getKey(etcd, fetchLockKey(key, commit(2))))._unsafeUnwrap().kv).toBeDefined();
     child.kill('SIGKILL');
     expect(await within('the process node to die', exited, 10_000)).toBe('SIGKILL');
@@ -145,8 +145,8 @@ describe('the elected fetch, when the elected node is killed mid-fetch', () => {
       .map((n) => ofType(n.events, 'synced').find((e) => e.commit === commit(2))?.path)
       .sort();
     expect(paths).toEqual(['origin', 'shared']);
-    expect(fleetProxy.uploadPacks).toBe(fleetFetches + 1);
-    expect(childProxy.uploadPacks).toBe(childFetches + 1);
+    expect(fleetProxy.counts().uploadPacks).toBe(fleetFetches + 1);
+    expect(childProxy.counts().uploadPacks).toBe(childFetches + 1);
     for (const n of nodes) {
       expect(await readFile(join(n.dir, 'current/index.html'), 'utf8')).toBe('<h1>v2</h1>\n');
       expect(ofType(n.events, 'failed')).toEqual([]);

@@ -1,7 +1,14 @@
 // A loopback HTTP proxy in front of the git smart-HTTP server that counts what reaches it: the
 // origin's load per deploy, measured where a code host would see it. Tests and the propagation
 // bench point sources at `url(repo.url)` and read `take()` around each deploy.
-import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 /** What one request through the counter was, by the smart-HTTP protocol's own endpoints. */
 export type GitRequestKind = 'advertisement' | 'upload-pack' | 'other';
@@ -34,6 +41,13 @@ export interface GitRequestCounter {
   counts(): GitRequestCounts;
   /** Like {@link counts}, then starts again from zero. */
   take(): GitRequestCounts;
+  /**
+   * Holds the next upload-pack POST unanswered (counted, never forwarded): "the origin is busy"
+   * while a test kills the process that asked. Resolves once one is held.
+   */
+  holdNextUploadPack(): Promise<void>;
+  /** Drops every held request (its client sees the connection reset). */
+  dropHeld(): void;
   close(): Promise<void>;
 }
 
@@ -66,13 +80,24 @@ export function summariseGitRequests(requests: readonly CountedRequest[]): GitRe
 export async function startGitRequestCounter(upstream: string): Promise<GitRequestCounter> {
   const target = new URL(upstream);
   let seen: CountedRequest[] = [];
+  let hold: (() => void) | undefined;
+  const held = new Set<ServerResponse>();
   // Not the global agent: its 5 s socket timeout would cut a pack the server is slow to start.
   const agent = new Agent({ keepAlive: true });
   const server: Server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     // Counted when it arrives: a deploy's requests are all in once every node has synced.
-    seen.push({ kind: classifyGitRequest(method, path), method, path });
+    const kind = classifyGitRequest(method, path);
+    seen.push({ kind, method, path });
+    if (kind === 'upload-pack' && hold) {
+      const told = hold;
+      hold = undefined;
+      held.add(res);
+      req.resume();
+      told();
+      return;
+    }
     const forward = request(
       {
         host: target.hostname,
@@ -108,8 +133,15 @@ export async function startGitRequestCounter(upstream: string): Promise<GitReque
       seen = [];
       return taken;
     },
+    holdNextUploadPack: () => new Promise<void>((resolve) => (hold = resolve)),
+    dropHeld: () => {
+      for (const res of held) res.destroy();
+      held.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const res of held) res.destroy();
+        held.clear();
         server.closeAllConnections();
         agent.destroy();
         server.close(() => resolve());

@@ -13,9 +13,9 @@ import {
   type BareRepo,
 } from '../../../../test/support/git';
 import {
-  startCountingHttpProxy,
-  type CountingHttpProxy,
-} from '../../../../test/support/counting-http-proxy';
+  startGitRequestCounter,
+  type GitRequestCounter,
+} from '../../../../test/support/git-request-counter';
 import { serviceEnv } from '../../../../test/support/services';
 import {
   commitSeries,
@@ -37,7 +37,7 @@ import { decodeStatus, defaultStatusPrefix } from './node-status';
 
 const fixtures = useGitFixtures();
 let etcd: EtcdConnection;
-let proxy: CountingHttpProxy;
+let proxy: GitRequestCounter;
 let repo: BareRepo;
 let commits: string[];
 const nodes: DirectoryNode[] = [];
@@ -45,7 +45,7 @@ const keys: string[] = [];
 
 beforeAll(async () => {
   etcd = (await connectEtcd({ endpoints: [serviceEnv().etcdEndpoint] }))._unsafeUnwrap();
-  proxy = await startCountingHttpProxy(serviceEnv().gitBaseUrl);
+  proxy = await startGitRequestCounter(serviceEnv().gitBaseUrl);
   repo = await fixtures.repo('carried');
   commits = await commitSeries(repo.dir, 6, (i) => ({
     'site/index.html': `<h1>version ${i}</h1>\n`,
@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 
 const commit = (i: number) => commits[i] ?? '';
-const viaProxy = (r: BareRepo) => `${proxy.baseUrl}${new URL(r.url).pathname}`;
+const viaProxy = (r: BareRepo) => proxy.url(r.url);
 const newKey = (name: string) => {
   const key = uniqueKey(name);
   keys.push(key);
@@ -117,7 +117,7 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
   it('publishes a carried change with no request at the origin, and says so in its status', async () => {
     const key = newKey('carried');
     const n = await nodeServing(key, commit(0));
-    const before = proxy.requests;
+    const before = proxy.counts().requests.length;
 
     const announced = (
       await announceRevision(etcd, key, { commit: commit(1) }, { carry: { repository: repo.dir } })
@@ -133,7 +133,7 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
     await syncedTo(n, commit(1));
 
     expect(syncOf(n, commit(1))).toMatchObject({ path: 'carried', unchanged: false });
-    expect(proxy.requests).toBe(before);
+    expect(proxy.counts().requests.length).toBe(before);
     expect(await page(n)).toBe('<h1>version 1</h1>\n');
     expect(n.handle.status().path).toBe('carried');
     await until('status says carried', async () => {
@@ -155,7 +155,7 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
       expect(next.carried).toMatchObject({ carried: true, base: commit(1) });
       await syncedTo(n, commit(2));
       expect(syncOf(n, commit(2))?.path).toBe('carried');
-      expect(proxy.requests).toBe(before);
+      expect(proxy.counts().requests.length).toBe(before);
       expect(await page(n)).toBe('<h1>version 2</h1>\n');
     } finally {
       await clone.cleanup();
@@ -182,12 +182,12 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
         : o,
     );
     expect(tampered).not.toEqual(objects);
-    const uploads = proxy.uploadPacks;
+    const uploads = proxy.counts().uploadPacks;
     await announceWithValue(key, commit(1), commit(0), packOf(tampered).pack);
     await syncedTo(n, commit(1));
     expect(syncOf(n, commit(1))).toMatchObject({ path: 'origin' });
     expect(syncOf(n, commit(1))?.carryNote).toMatch(/incomplete/);
-    expect(proxy.uploadPacks).toBe(uploads + 1);
+    expect(proxy.counts().uploadPacks).toBe(uploads + 1);
     expect(await page(n)).toBe('<h1>version 1</h1>\n');
 
     // One byte flipped: the pack's checksum fails.
@@ -197,7 +197,7 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
     await syncedTo(n, commit(2));
     expect(syncOf(n, commit(2))).toMatchObject({ path: 'origin' });
     expect(syncOf(n, commit(2))?.carryNote).toMatch(/corrupt/);
-    expect(proxy.uploadPacks).toBe(uploads + 2);
+    expect(proxy.counts().uploadPacks).toBe(uploads + 2);
     expect(await page(n)).toBe('<h1>version 2</h1>\n');
   });
 
@@ -208,14 +208,14 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
     const c = await commitFiles(own, { 'site/index.html': 'c\n', 'site/new.html': 'new\n' });
     const key = newKey('base');
     const n = await nodeServing(key, a, own);
-    const uploads = proxy.uploadPacks;
+    const uploads = proxy.counts().uploadPacks;
 
     // Thin against b, but said to be against a (which the node holds): new.html is missing.
     await announceWithValue(key, c, a, await packFrom(own.dir, b, c));
     await syncedTo(n, c);
     expect(syncOf(n, c)).toMatchObject({ path: 'origin' });
     expect(syncOf(n, c)?.carryNote).toMatch(/incomplete/);
-    expect(proxy.uploadPacks).toBe(uploads + 1);
+    expect(proxy.counts().uploadPacks).toBe(uploads + 1);
     expect(await readFile(join(n.dir, 'current/new.html'), 'utf8')).toBe('new\n');
     expect(await page(n)).toBe('c\n');
 
@@ -249,7 +249,7 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
 
     const n = await node(key, own);
     (await n.handle.ready)._unsafeUnwrap();
-    const uploads = proxy.uploadPacks;
+    const uploads = proxy.counts().uploadPacks;
     const over = (
       await announceRevision(
         etcd,
@@ -264,7 +264,7 @@ describe('announceRevision with carry, and the nodes that apply it', () => {
     expect(JSON.parse(value ?? '{}')).toEqual({ commit: big });
     await syncedTo(n, big);
     expect(syncOf(n, big)?.path).toBe('origin');
-    expect(proxy.uploadPacks).toBe(uploads + 1);
+    expect(proxy.counts().uploadPacks).toBe(uploads + 1);
   });
 
   it('refuses a repository that is not one, or lacks the commit, and announces nothing', async () => {
@@ -320,11 +320,11 @@ describe('the elected fetch (sharedFetch)', () => {
       fleet.push(n);
       (await n.handle.ready)._unsafeUnwrap();
     }
-    const uploads = proxy.uploadPacks;
+    const uploads = proxy.counts().uploadPacks;
     (await announceRevision(etcd, key, { commit: commit(5) }))._unsafeUnwrap();
     for (const n of fleet) await syncedTo(n, commit(5));
 
-    expect(proxy.uploadPacks).toBe(uploads + 1);
+    expect(proxy.counts().uploadPacks).toBe(uploads + 1);
     const paths = fleet.map((n) => syncOf(n, commit(5))?.path).sort();
     expect(paths).toEqual(['origin', 'shared', 'shared']);
     for (const n of fleet) expect(await page(n)).toBe('<h1>version 5</h1>\n');
