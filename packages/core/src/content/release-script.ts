@@ -57,7 +57,10 @@ lock() {
   until ( set -C; echo "$host $$ $(date +%s)000 sh" > "$b/lock" ) 2>/dev/null; do
     held=$(cat "$b/lock" 2>/dev/null || :)
     set -- $held
-    if [ $# -ge 3 ] && { { [ "$1" = "$host" ] && ! kill -0 "$2" 2>/dev/null; } || [ $(( $(date +%s)000 - $3 )) -gt 30000 ]; }; then
+    # This very script holding it already is a bug to report, not a lock to wait 30 s for.
+    if [ -n "$locked" ]; then echo "$b/lock: taken twice by one script" >&2; exit 1; fi
+    # Our own pid without our lock: a dead holder whose pid was reused (pids are few in a container).
+    if [ $# -ge 3 ] && { { [ "$1" = "$host" ] && { [ "$2" = "$$" ] || ! kill -0 "$2" 2>/dev/null; }; } || [ $(( $(date +%s)000 - $3 )) -gt 30000 ]; }; then
       mv "$b/lock" "$b/lock.$$.stale" 2>/dev/null && rm -f "$b/lock.$$.stale"
       continue
     fi
@@ -105,7 +108,11 @@ prune_locked() {
   done
   :
 }
-prune() { lock; prune_locked "$1"; unlock; rm -rf "$trash/stale~$host~$$~"* 2>/dev/null || :; }
+# Under the lock already (activate outside a session runs it at once), or taking it.
+prune() {
+  if [ -n "$locked" ]; then prune_locked "$1"; else lock; prune_locked "$1"; unlock; fi
+  rm -rf "$trash/stale~$host~$$~"* 2>/dev/null || :
+}
 # The next stage's copy of a release, made ahead: it then only removes and writes what changed.
 link_ahead() {
   n="$b/staging/next.$1"; w="$b/staging/next.$1~$host~$$~0"

@@ -298,6 +298,30 @@ describe.each(Object.keys(fixtures))('%s target', (kind) => {
     (await f.target.activate('e'.repeat(40)))._unsafeUnwrap();
   });
 
+  it('stages and activates an upload larger than the script session takes (its own exec), pruning under the lock it holds', async () => {
+    // 5 MiB of files: past the session's input size, so the stage runs in an exec of its own,
+    // and activating there prunes at once, under the lock the stage took (taking it a second
+    // time is an error the script reports, not a 30 s wait for itself).
+    const active = (await f.target.state({ fresh: true }))._unsafeUnwrap().active;
+    const H = '8'.repeat(40);
+    const chunk = 'x'.repeat(64 * 1024);
+    const list = Object.fromEntries(
+      Array.from({ length: 80 }, (_, i) => [`big/${i}.bin`, `${i} ${chunk}`]),
+    );
+    const report = (
+      await f.target.stage(request(H, { expectActive: active, list, activate: {} }))
+    )._unsafeUnwrap();
+    expect(report).toMatchObject({ written: true, state: { active: H, previous: active } });
+    expect(report.bytesSent).toBeGreaterThan(5 * 1024 * 1024);
+    expect((await f.target.check(H, { full: true }))._unsafeUnwrap()).toMatchObject({
+      verified: true,
+      files: 80,
+    });
+    expect((await f.shell('ls .berth')).split('\n')).not.toContain('lock');
+    // Back to where the next tests expect to be.
+    (await f.target.activate(active ?? ''))._unsafeUnwrap();
+  });
+
   it('finds a damaged release: a file missing, a size changed, an extra file, a changed byte', async () => {
     const E = 'e'.repeat(40);
     await f.shell(`cd .berth/releases/${E} && rm a/b.txt && echo extra > x.txt`);
