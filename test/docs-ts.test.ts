@@ -10,12 +10,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectEtcd, type EtcdConnection } from '../packages/core/src/index';
 import { nginxConf, provisionCdnNode, type CdnNode } from './support/cdn-node';
-import { extractBlocks, substitute, tsModule, type DocBlock } from './support/doc-blocks';
+import { extractBlocks, substitute, tsModule } from './support/doc-blocks';
 import { LABEL_TEST_RUN, useTestDocker } from './support/docker';
 import { commitFiles, useGitFixtures, type BareRepo } from './support/git';
 import { openTestSource } from './support/git-source';
@@ -78,10 +78,15 @@ const __docs = {
   docker(...args: string[]): string {
     return __docsExecFile('docker', args, { encoding: 'utf8' });
   },
+  resolved(name: string): string {
+    return import.meta.resolve(name);
+  },
   read(path: string): string | undefined {
     try { return __docsReadFile(path, 'utf8'); } catch { return undefined; }
   },
 };
+for (const pkg of ['@berth/core', '@berth/probes', '@berth/cli'])
+  __docs.check(__docs.resolved(pkg).includes('/dist/'), 'the built package is run', __docs.resolved(pkg));
 `;
 
 const env = serviceEnv();
@@ -230,8 +235,8 @@ __docs.check(found.isOk() && found.value.answers.map((a) => a.name).join() === $
     };
   },
 
-  async 'docs/probes.md'() {
-    return {
+  'docs/probes.md'() {
+    return Promise.resolve({
       prelude: '',
       replacements: [
         ["'registry.example.com:5000'", quote(env.authRegistryTls)],
@@ -243,7 +248,7 @@ __docs.check(found.isOk() && found.value.answers.map((a) => a.name).join() === $
 __docs.check(report.isOk() && report.value.facts.reachable && report.value.facts.tls === 'verified' && report.value.facts.credentials === 'accepted', 'the registry is reached over verified TLS and takes the credentials', report);`,
       },
       env: { REGISTRY_PASSWORD: env.registryPassword },
-    };
+    });
   },
 
   async 'docs/publishing.md'() {
@@ -329,7 +334,8 @@ interface Ran {
 
 /** Runs a module with tsx in its own process group; SIGKILL to the group after the bound. */
 function runModule(path: string, extraEnv: Readonly<Record<string, string>>, tmp: string) {
-  const child = spawn(tsx, [path], {
+  // Its own tsconfig: the repository's maps @berth/* to the sources, a user gets the built files.
+  const child = spawn(tsx, ['--tsconfig', join(dirname(path), 'tsconfig.json'), path], {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -371,12 +377,22 @@ describe('the TypeScript blocks run against the real services', () => {
   beforeAll(async () => {
     etcd = (await connectEtcd({ endpoints: [env.etcdEndpoint] }))._unsafeUnwrap();
     await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(root, 'tsconfig.base.json'),
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
+      }),
+    );
   });
 
   afterEach(async () => {
     for (const pgid of groups) killGroup(pgid);
     groups.clear();
-    for (const name of namedByDocs)
+    // Those that mount the data containers' volumes first, so `-v` can remove the volumes.
+    const names = [...namedByDocs].reverse();
+    const users = names.filter((n) => n.endsWith('-berth-helper') || n.includes('-nginx-'));
+    for (const name of [...users, ...names.filter((n) => !users.includes(n))])
       await run('docker', ['rm', '-f', '-v', name]).catch(() => undefined);
     namedByDocs.clear();
   });
@@ -408,26 +424,23 @@ describe('the TypeScript blocks run against the real services', () => {
       const blocks = tsBlocks.filter((b) => b.file === file);
       const plan = await setup();
       // Each check follows exactly one block: a check whose block changed fails here, not silently.
-      for (const key of Object.keys(plan.checks))
-        expect(
-          blocks.filter((b) => b.code.includes(key)).map((b) => b.line),
-          `the blocks of ${file} holding "${key}"`,
-        ).toHaveLength(1);
-      const after = (block: DocBlock) =>
-        Object.entries(plan.checks)
-          .filter(([key]) => block.code.includes(key))
-          .map(
-            ([, check]) =>
-              `\n// ---- checks of ${file}:${block.line} (test/docs-ts.test.ts)${check}\n`,
-          )
-          .join('');
-      const code = substitute(
-        tsModule(blocks, {
+      const checksAt = new Map<number, string[]>();
+      for (const [key, check] of Object.entries(plan.checks)) {
+        const holding = blocks.filter((b) => b.code.includes(key)).map((b) => b.line);
+        expect(holding, `the blocks of ${file} holding "${key}"`).toHaveLength(1);
+        checksAt.set(holding[0]!, [...(checksAt.get(holding[0]!) ?? []), check]);
+      }
+      // Only the doc's code is substituted: the prelude and the checks hold the real values.
+      const code = tsModule(
+        blocks.map((b) => ({ ...b, code: substitute(b.code, plan.replacements) })),
+        {
           prelude: `${commonPrelude}${plan.prelude}`,
-          after,
+          after: (block) =>
+            (checksAt.get(block.line) ?? [])
+              .map((check) => `\n// ---- checks (test/docs-ts.test.ts)${check}\n`)
+              .join(''),
           epilogue: `${plan.epilogue ?? ''}\nconsole.log('docs-ts: every check of ${file} passed');\nprocess.exit(0);`,
-        }),
-        plan.replacements,
+        },
       );
       expect(code).not.toMatch(
         /example\.com|'www-content'|'cdn\/|127\.0\.0\.1:8080|'www'|:5000\/team|minNodes: (3|12)\b/,
