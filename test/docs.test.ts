@@ -1,8 +1,9 @@
 // Every command in README.md and docs/*.md, run as written (test/support/doc-blocks.ts has the
 // convention): shell blocks go to bash against the real services, with only the placeholders
-// below swapped for them; TypeScript blocks are type-checked against the built packages. A block
-// that cannot run here says why in the doc (`<!-- docs-test: skip … -->`), and the reason is
-// printed; a fence that names no known language, or a directive this test does not know, fails.
+// below swapped for them; TypeScript blocks are type-checked against the built packages (and run
+// by test/docs-ts.test.ts). A block that cannot run here says why in the doc (`<!-- docs-test:
+// skip … -->`), and the reason is printed; a fence that names no known language, or a directive
+// this test does not know, fails.
 // docs/api.md is generated from TSDoc (`npm run docs:api`) and holds no commands.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
