@@ -7,6 +7,7 @@ import {
   parseDirective,
   shellScript,
   substitute,
+  tsModule,
 } from './support/doc-blocks';
 
 const doc = [
@@ -79,5 +80,51 @@ describe('doc blocks', () => {
         ['www-content', 'data-1'],
       ]),
     ).toBe('a data-1 b data-1 local/nginx ');
+  });
+
+  it('lets a ts block carry skip or covered-by (it is still type-checked), nothing else', () => {
+    const ts = (directive: string) =>
+      extractBlocks('h.md', `<!-- docs-test: ${directive} -->\n\`\`\`ts\nx;\n\`\`\`\n`)[0]!;
+    expect(conventionProblem(ts('skip needs a fleet of twelve'))).toBeUndefined();
+    expect(conventionProblem(ts('covered-by test/x.test.ts'))).toBeUndefined();
+    expect(conventionProblem(ts('exit 1'))).toMatch(
+      /h\.md:2: a ts block takes only skip or covered-by/,
+    );
+    expect(conventionProblem(ts('daemon'))).toMatch(/takes only skip or covered-by/);
+  });
+
+  it('makes one module of ts blocks: imports merged on top, then the prelude, each block and what follows it', () => {
+    const blocks = extractBlocks(
+      'i.md',
+      [
+        '```ts',
+        "import { a } from 'm';",
+        'a();',
+        '```',
+        '```ts',
+        "import { b, a } from 'm';",
+        "import type { T } from 'n';",
+        'b();',
+        '```',
+      ].join('\n'),
+    );
+    expect(
+      tsModule(blocks, {
+        prelude: 'const given = 1;',
+        after: (block) => (block.line === 1 ? 'check();\n' : ''),
+        epilogue: 'done();',
+      }),
+    ).toBe(
+      [
+        "import { a, b } from 'm';",
+        "import { type T } from 'n';",
+        'const given = 1;',
+        '// i.md:1\na();\ncheck();\n',
+        '// i.md:5\nb();\n',
+        'done();',
+        'export {};',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -1,8 +1,9 @@
 // Every command in README.md and docs/*.md, run as written (test/support/doc-blocks.ts has the
 // convention): shell blocks go to bash against the real services, with only the placeholders
-// below swapped for them; TypeScript blocks are type-checked against the built packages. A block
-// that cannot run here says why in the doc (`<!-- docs-test: skip … -->`), and the reason is
-// printed; a fence that names no known language, or a directive this test does not know, fails.
+// below swapped for them; TypeScript blocks are type-checked against the built packages (and run
+// by test/docs-ts.test.ts). A block that cannot run here says why in the doc (`<!-- docs-test:
+// skip … -->`), and the reason is printed; a fence that names no known language, or a directive
+// this test does not know, fails.
 // docs/api.md is generated from TSDoc (`npm run docs:api`) and holds no commands.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   consoleCommands,
   shellScript,
   substitute,
+  tsModule,
   RUN_SHELL,
   type DocBlock,
 } from './support/doc-blocks';
@@ -85,32 +87,6 @@ const tsPrelude: Record<string, string> = {
   ].join('\n'),
 };
 
-/** One module from a file's ts blocks: the imports hoisted and merged, the rest in order. */
-function tsModule(file: string, tsBlocks: readonly DocBlock[]): string {
-  const imports = new Map<string, Set<string>>();
-  const bodies: string[] = [];
-  for (const block of tsBlocks) {
-    const body = block.code.replace(
-      /^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'([^']+)';\n/gm,
-      (_, type: string | undefined, names: string, from: string) => {
-        const set = imports.get(from) ?? new Set<string>();
-        for (const name of names
-          .split(',')
-          .map((n) => n.trim())
-          .filter(Boolean))
-          set.add(type ? `type ${name}` : name);
-        imports.set(from, set);
-        return '';
-      },
-    );
-    bodies.push(`// ${block.file}:${block.line}\n${body}`);
-  }
-  const head = [...imports].map(
-    ([from, names]) => `import { ${[...names].join(', ')} } from '${from}';`,
-  );
-  return [...head, tsPrelude[file] ?? '', ...bodies, 'export {};', ''].join('\n');
-}
-
 describe('the TypeScript blocks type-check', () => {
   it('compiles every ts block of README.md and docs/*.md against the built packages', async () => {
     const dir = join(root, 'node_modules/.cache/berth-docs-test', String(process.pid));
@@ -124,7 +100,7 @@ describe('the TypeScript blocks type-check', () => {
       for (const [file, tsBlocks] of byFile) {
         const name = `${file.replace(/[/.]/g, '_')}.mts`;
         names.push(name);
-        await writeFile(join(dir, name), tsModule(file, tsBlocks));
+        await writeFile(join(dir, name), tsModule(tsBlocks, { prelude: tsPrelude[file] ?? '' }));
       }
       await writeFile(
         join(dir, 'tsconfig.json'),

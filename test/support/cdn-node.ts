@@ -29,6 +29,8 @@ http {
 `;
 
 export interface CdnNode {
+  /** The data container's name. */
+  readonly data: string;
   readonly config: ContentTarget;
   readonly www: ContentTarget;
   readonly nginx: ServiceContainer;
@@ -76,5 +78,5 @@ export async function provisionCdnNode(
       readiness: { http: `http://127.0.0.1:${port}/index.html`, timeoutMs: 20_000 },
     })
   )._unsafeUnwrap();
-  return { config, www, nginx };
+  return { data: data.name, config, www, nginx };
 }

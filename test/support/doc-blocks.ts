@@ -1,18 +1,21 @@
-// Fenced blocks of the documentation, and what the docs test does with each (test/docs.test.ts).
+// Fenced blocks of the documentation, and what the docs tests do with each (test/docs.test.ts,
+// test/docs-ts.test.ts).
 //
 // The convention, for README.md and docs/*.md (docs/api.md is generated and left out):
 // - every fence names its language;
 // - `sh` / `bash`: a script, run as written by bash -e (after the test's substitutions);
 // - `console`: a session: the lines starting with `$ ` (and their `\` continuations) are the
 //   commands, run in order as one script; the other lines are sample output, not compared;
-// - `ts`: type-checked with the other `ts` blocks of the same file, in order, as one module;
+// - `ts`: type-checked with the other `ts` blocks of the same file, in order, as one module,
+//   and run the same way with tsx against the real services (test/docs-ts.test.ts);
 // - `text` (synopses, diagrams, sample output) and `json` (document shapes) are not run;
 // - a directive in an HTML comment on the line just before a fence says what else to do:
 //   `<!-- docs-test: skip REASON -->` (not run, the reason is printed), `<!-- docs-test:
 //   covered-by test/FILE.test.ts -->` (run by that test), `<!-- docs-test: exit N -->` (the sh
 //   script ends with exit code N), `<!-- docs-test: daemon -->` (the script runs until its
 //   `--http` answers /healthz with 200, then gets SIGTERM), `<!-- docs-test: fresh -->` (the
-//   block gets its own container names, key and ports instead of the shared ones).
+//   block gets its own container names, key and ports instead of the shared ones); a ts block
+//   takes only skip or covered-by (it is still type-checked, only not run).
 export const RUN_SHELL = ['sh', 'bash', 'console'] as const;
 export const LANGUAGES = [...RUN_SHELL, 'ts', 'text', 'json'] as const;
 
@@ -145,8 +148,8 @@ export function conventionProblem(block: DocBlock): string | undefined {
   const runs = (RUN_SHELL as readonly string[]).includes(block.lang) || block.lang === 'ts';
   if (!runs && kinds.length > 0)
     return `${where}: a ${block.lang} block is never run: no directive`;
-  if (block.lang === 'ts' && kinds.length > 0)
-    return `${where}: a ts block is type-checked: no directive`;
+  if (block.lang === 'ts' && kinds.some((k) => k !== 'skip' && k !== 'covered-by'))
+    return `${where}: a ts block takes only skip or covered-by`;
   if (block.lang === 'console' && consoleCommands(block.code).length === 0)
     return `${where}: a console block without a "$ " command is sample output: make it text`;
   if (block.lang === 'text' && /^\$ /m.test(block.code))
@@ -165,4 +168,40 @@ export function substitute(
   for (const [from, to] of replacements)
     out = typeof from === 'string' ? out.replaceAll(from, to) : out.replace(from, to);
   return out;
+}
+
+/** What a file's ts blocks are wrapped in: given values before them, code after some of them. */
+export interface TsModuleParts {
+  /** Declarations (type-check) or definitions (run) of what the snippets take as given. */
+  readonly prelude: string;
+  /** Code placed right after a block (the run's checks of that block's effects). */
+  readonly after?: (block: DocBlock) => string;
+  /** Code placed last. */
+  readonly epilogue?: string;
+}
+
+/** One module from a file's ts blocks: the imports hoisted and merged, the rest in order. */
+export function tsModule(tsBlocks: readonly DocBlock[], parts: TsModuleParts): string {
+  const imports = new Map<string, Set<string>>();
+  const bodies: string[] = [];
+  for (const block of tsBlocks) {
+    const body = block.code.replace(
+      /^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'([^']+)';\n/gm,
+      (_, type: string | undefined, names: string, from: string) => {
+        const set = imports.get(from) ?? new Set<string>();
+        for (const name of names
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean))
+          set.add(type ? `type ${name}` : name);
+        imports.set(from, set);
+        return '';
+      },
+    );
+    bodies.push(`// ${block.file}:${block.line}\n${body}${parts.after?.(block) ?? ''}`);
+  }
+  const head = [...imports].map(
+    ([from, names]) => `import { ${[...names].join(', ')} } from '${from}';`,
+  );
+  return [...head, parts.prelude, ...bodies, parts.epilogue ?? '', 'export {};', ''].join('\n');
 }
