@@ -5,7 +5,8 @@ import { readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openGitSource } from '../../packages/core/src/git/source';
 import { directoryTarget } from '../../packages/core/src/content/directory-target';
-import type { EtcdConnection } from '../../packages/core/src/coordination/etcd';
+import { connectEtcd, type EtcdConnection } from '../../packages/core/src/coordination/etcd';
+import { serviceEnv } from './services';
 import { deletePrefix } from '../../packages/core/src/coordination/etcd-kv';
 import { defaultStatusPrefix } from '../../packages/core/src/coordination/node-status';
 import { watchAndPull } from '../../packages/core/src/coordination/watch-and-pull';
@@ -28,14 +29,23 @@ export function uniqueKey(name: string): string {
 /** Deletes every key made by {@link uniqueKey} in this file, with anything under it or its status prefix. */
 export async function forgetKeys(etcd: EtcdConnection): Promise<void> {
   const failures: string[] = [];
+  // The test's own connection may have given up on etcd (etcd3's circuit breaker opens after a
+  // few failed calls on a busy machine, and stays open a while): a fresh one is asked then.
+  let fresh: EtcdConnection | undefined;
   for (const key of keysMade) {
     for (const prefix of [key, defaultStatusPrefix(key), `status-of/${key}`]) {
       // A busy etcd may time out once: ask again before calling it a failure.
       let deleted = await deletePrefix(etcd, prefix, { timeoutMs: 10_000 });
-      if (deleted.isErr()) deleted = await deletePrefix(etcd, prefix, { timeoutMs: 10_000 });
+      if (deleted.isErr()) {
+        fresh ??= (await connectEtcd({ endpoints: [serviceEnv().etcdEndpoint] })).unwrapOr(
+          undefined,
+        );
+        if (fresh) deleted = await deletePrefix(fresh, prefix, { timeoutMs: 10_000 });
+      }
       if (deleted.isErr()) failures.push(`${prefix}: ${deleted.error.message}`);
     }
   }
+  fresh?.close();
   keysMade.clear();
   if (failures.length > 0) throw new Error(`could not delete test keys: ${failures.join('; ')}`);
 }
