@@ -81,7 +81,8 @@ describe('the elected fetch, when the elected node is killed mid-fetch', () => {
   it('elects another node once the dead one lease runs out; it fetches once and the fleet converges', async () => {
     (await announceRevision(etcd, key, { commit: commit(0) }))._unsafeUnwrap();
     const dir = await fixtures.dir('berth-elected-child');
-    const cacheDir = await fixtures.dir('berth-elected-child-cache');
+    // A folder inside a fixture: the cache's lock file sits beside the cache, and goes with it.
+    const cacheDir = join(await fixtures.dir('berth-elected-child'), 'cache');
     child = spawn(
       process.execPath,
       [
