@@ -183,6 +183,26 @@ async function inflateStreaming(
 ): Promise<Buffer> {
   const out = Buffer.allocUnsafe(size);
   let filled = 0;
+  await inflateEntryStream(pack, dataAt, size, first, (chunk) => {
+    chunk.copy(out, filled);
+    filled += chunk.length;
+  });
+  return out;
+}
+
+/**
+ * Inflates the zlib stream at `dataAt` chunk by chunk, reading the pack as it goes (`first`: the
+ * bytes already read from `dataAt`), handing each inflated chunk to `sink`; answers where the
+ * stream ended (the next entry starts there). Anything but exactly `size` bytes is corruption.
+ */
+export async function inflateEntryStream(
+  pack: PackBytes,
+  dataAt: number,
+  size: number,
+  first: Buffer,
+  sink: (chunk: Buffer) => void,
+): Promise<number> {
+  let filled = 0;
   const inflater = createInflate({ chunkSize: 64 * 1024 });
   const settled = new Promise<Error | undefined>((resolve) => {
     inflater.on('end', () => resolve(undefined));
@@ -195,8 +215,8 @@ async function inflateStreaming(
       inflater.destroy(corruption(`entry data at ${dataAt} inflates past ${size} bytes`));
       return;
     }
-    chunk.copy(out, filled);
     filled += chunk.length;
+    sink(chunk);
   });
   try {
     let position = dataAt;
@@ -223,7 +243,7 @@ async function inflateStreaming(
     if (filled !== size) {
       throw corruption(`entry data at ${dataAt} inflates to ${filled} bytes, not ${size}`);
     }
-    return out;
+    return dataAt + inflater.bytesWritten;
   } finally {
     inflater.destroy();
   }

@@ -4,11 +4,12 @@
  * (a large blob is never held), and the CRC-32 of the entry's bytes.
  */
 import { createHash } from 'node:crypto';
-import { createInflate, crc32, inflateSync } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
 import { describeCause } from '../errors';
 import {
   corruption,
   FIRST_ENTRY,
+  inflateEntryStream,
   readEntryHeader,
   type EntryHeader,
   type PackBytes,
@@ -69,49 +70,7 @@ async function inflateMeasured(
       }
     }
   }
-  let filled = 0;
-  const inflater = createInflate({ chunkSize: 64 * 1024 });
-  const settled = new Promise<Error | undefined>((resolve) => {
-    inflater.on('end', () => resolve(undefined));
-    inflater.on('error', resolve);
-  });
-  let done = false;
-  void settled.then(() => (done = true));
-  inflater.on('data', (chunk: Buffer) => {
-    if (filled + chunk.length > size) {
-      inflater.destroy(corruption(`entry data at ${dataAt} inflates past ${size} bytes`));
-      return;
-    }
-    filled += chunk.length;
-    sink(chunk);
-  });
-  try {
-    let position = dataAt;
-    let chunk = first;
-    while (!done) {
-      if (chunk.length === 0) {
-        chunk = await pack.read(position, Math.min(CHUNK, pack.end - position));
-        if (chunk.length === 0) {
-          inflater.end();
-          break;
-        }
-      }
-      position += chunk.length;
-      const piece = chunk;
-      chunk = Buffer.alloc(0);
-      await Promise.race([new Promise((resolve) => inflater.write(piece, resolve)), settled]);
-    }
-    const failure = await settled;
-    if (failure) {
-      throw corruption(`entry data at ${dataAt} does not inflate: ${failure.message}`, failure);
-    }
-    if (filled !== size) {
-      throw corruption(`entry data at ${dataAt} inflates to ${filled} bytes, not ${size}`);
-    }
-    return dataAt + inflater.bytesWritten;
-  } finally {
-    inflater.destroy();
-  }
+  return inflateEntryStream(pack, dataAt, size, first, sink);
 }
 
 /** The CRC-32 of the pack's bytes from `start` to `end` (what a version-2 index records). */
