@@ -165,20 +165,25 @@ interface FetchPhase {
   readonly rssGrowthMb: number;
 }
 
-/** A fresh process's first fetch of `commit` into `cacheDir` (bench/publish/fetch-phase.ts). */
-async function fetchPhase(job: Record<string, string>): Promise<FetchPhase> {
+/** A fresh process's first fetch of `commit` into `cacheDir` (test/support/git-fetch-rss.ts, as the memory tests run it). */
+async function fetchPhase(job: Record<string, string | number>): Promise<FetchPhase> {
   const { stdout } = await run(
     process.execPath,
     [
       '--expose-gc',
       '--import',
       'tsx',
-      join(import.meta.dirname, 'publish/fetch-phase.ts'),
-      JSON.stringify(job),
+      join(import.meta.dirname, '../test/support/git-fetch-rss.ts'),
+      // A gigabyte on a busy machine: a generous bound.
+      JSON.stringify({ ...job, timeoutMs: 30 * 60_000 }),
     ],
     { cwd: join(import.meta.dirname, '..'), maxBuffer: 1 << 20 },
   );
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as FetchPhase;
+  const line = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    ms: number;
+    peakGrowthMb: number;
+  };
+  return { ms: line.ms, rssGrowthMb: line.peakGrowthMb };
 }
 
 /** The host git's `clone --depth 1 --no-checkout` of `url`, timed (the yardstick only). */

@@ -2,7 +2,7 @@
 // (packages/core/src/git/fetch-memory.test.ts) and bench/publish. Run with
 // `node --expose-gc --import tsx`; argv[2] is JSON:
 //   { "warmUrl", "url", "commit", "warmCommit", "cacheDir", "warmCacheDir",
-//     "sshKey"?, "knownHosts"? }
+//     "sshKey"?, "knownHosts"?, "timeoutMs"? (default 10 min) }
 // It first fetches `warmCommit` from `warmUrl` (a small repository on the same transport) so
 // that modules and connections are loaded, then measures the first fetch of `commit` from `url`
 // into the empty `cacheDir`, and prints one line of JSON:
@@ -33,6 +33,7 @@ interface Job {
   readonly cacheDir: string;
   readonly sshKey?: string;
   readonly knownHosts?: string;
+  readonly timeoutMs?: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
@@ -45,7 +46,7 @@ function options(url: string, cacheDir: string): GitSourceOptions {
         hostKeys: { knownHostsFiles: [job.knownHosts as string] },
       }
     : {};
-  return { url, cacheDir, timeoutMs: 10 * 60_000, ...ssh };
+  return { url, cacheDir, timeoutMs: job.timeoutMs ?? 10 * 60_000, ...ssh };
 }
 
 async function resolve(url: string, cacheDir: string, commit: string): Promise<void> {
