@@ -9,14 +9,14 @@
 // ends with process.exit(0) after the checks (a watcher keeps the process alive); a module still
 // running after RUN_TIMEOUT_MS is killed with its process group. Run `npm run --silent build` first.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectEtcd, type EtcdConnection } from '../packages/core/src/index';
 import { nginxConf, provisionCdnNode, type CdnNode } from './support/cdn-node';
-import { extractBlocks, substitute, tsModule } from './support/doc-blocks';
+import { docFiles, extractBlocks, substitute, tsModule } from './support/doc-blocks';
 import { LABEL_TEST_RUN, useTestDocker } from './support/docker';
 import { commitFiles, useGitFixtures, type BareRepo } from './support/git';
 import { openTestSource } from './support/git-source';
@@ -31,13 +31,7 @@ const RUN_TIMEOUT_MS = 150_000;
 const fixtures = useGitFixtures();
 const t = useTestDocker();
 
-const files = [
-  'README.md',
-  ...readdirSync(join(root, 'docs'))
-    .filter((f) => f.endsWith('.md') && f !== 'api.md')
-    .sort()
-    .map((f) => `docs/${f}`),
-];
+const files = docFiles(root);
 const tsBlocks = files.flatMap((file) =>
   extractBlocks(file, readFileSync(join(root, file), 'utf8')).filter(
     (b) =>

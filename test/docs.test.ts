@@ -6,7 +6,7 @@
 // this test does not know, fails.
 // docs/api.md is generated from TSDoc (`npm run docs:api`) and holds no commands.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { connectEtcd, type EtcdConnection } from '../packages/core/src/index';
 import { nginxConf } from './support/cdn-node';
 import {
   conventionProblem,
+  docFiles,
   extractBlocks,
   consoleCommands,
   shellScript,
@@ -32,13 +33,7 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const fixtures = useGitFixtures();
 
-const files = [
-  'README.md',
-  ...readdirSync(join(root, 'docs'))
-    .filter((f) => f.endsWith('.md') && f !== 'api.md')
-    .sort()
-    .map((f) => `docs/${f}`),
-];
+const files = docFiles(root);
 const blocks: DocBlock[] = files.flatMap((file) =>
   extractBlocks(file, readFileSync(join(root, file), 'utf8')),
 );

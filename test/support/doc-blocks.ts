@@ -16,6 +16,9 @@
 //   `--http` answers /healthz with 200, then gets SIGTERM), `<!-- docs-test: fresh -->` (the
 //   block gets its own container names, key and ports instead of the shared ones); a ts block
 //   takes only skip or covered-by (it is still type-checked, only not run).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
 export const RUN_SHELL = ['sh', 'bash', 'console'] as const;
 export const LANGUAGES = [...RUN_SHELL, 'ts', 'text', 'json'] as const;
 
@@ -204,4 +207,15 @@ export function tsModule(tsBlocks: readonly DocBlock[], parts: TsModuleParts): s
     ([from, names]) => `import { ${[...names].join(', ')} } from '${from}';`,
   );
   return [...head, parts.prelude, ...bodies, parts.epilogue ?? '', 'export {};', ''].join('\n');
+}
+
+/** The docs the convention covers, relative to `root`: README.md and docs/*.md but the generated api.md. */
+export function docFiles(root: string): string[] {
+  return [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md') && f !== 'api.md')
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
 }
