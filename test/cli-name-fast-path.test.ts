@@ -3,10 +3,15 @@
 // same to commander but is not taken by the fast path, so the two are run side by side through
 // the built executable: same stdout, stderr and exit code. `npm run build` first.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { berth } from '../packages/cli/test/run-bin';
 import { LABEL_TEST_RUN, useTestDocker } from './support/docker';
+import { startEngineRequestLog } from './support/engine-request-log';
 
 const exec = promisify(execFile);
 const t = useTestDocker();
@@ -82,6 +87,78 @@ describe('berth name: the fast path answers as the full program does', () => {
     const refused = await berth(['name', name], { env: { BERTH_JSON: 'maybe' } });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('BERTH_JSON="maybe" is not a yes or no');
+  });
+});
+
+describe('berth name: the engine socket answers directly, the full lookup runs for the rest', () => {
+  /** Modules Node loaded (NODE_DEBUG=module writes them to stderr) among berth's bundles. */
+  const bundles = (stderr: string) =>
+    [...new Set(stderr.match(/[\w-]+\.cjs/g) ?? [])].filter((f) => /^(bin|name)/.test(f)).sort();
+
+  it('asks one inspect per reference, nothing else, and loads no more than bin-name.cjs', async () => {
+    const names = [t.name('direct'), t.name('direct')];
+    const ids = [await create(names[0]!), await create(names[1]!)];
+    const log = await startEngineRequestLog();
+    try {
+      const env = { DOCKER_HOST: log.endpoint, NODE_DEBUG: 'module' };
+      const refs = [names[0]!, `/${names[1]!}`, ids[0]!.slice(0, 12), ids[1]!];
+      const direct = await berth(['name', ...refs], { env });
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(direct.stdout).toBe(`${names[0]}\n${names[1]}\n${names[0]}\n${names[1]}\n`);
+      // The engine looks `/web` up as `web`: the slash is not sent.
+      expect([...log.requests].sort()).toEqual(
+        [names[0]!, names[1]!, ids[0]!.slice(0, 12), ids[1]!]
+          .map((key) => `GET /containers/${key}/json`)
+          .sort(),
+      );
+      expect(bundles(direct.stderr)).toEqual(['bin-name.cjs', 'bin.cjs']);
+
+      // A reference the engine does not know: the full lookup runs, from the start.
+      log.requests.length = 0;
+      const unknown = await berth(['name', names[0]!, 'no-such-container-ever'], { env });
+      expect(unknown.code).toBe(3);
+      expect(unknown.stdout).toBe(`${names[0]}\n`);
+      expect(unknown.stderr).toContain('no-such-container-ever');
+      expect(log.requests).toContain('GET /containers/no-such-container-ever/json');
+      expect(log.requests.some((r) => /^GET \/v[\d.]+\/containers\/json\?all=1$/.test(r))).toBe(
+        true,
+      );
+      expect(bundles(unknown.stderr)).toEqual(['bin-name.cjs', 'bin.cjs', 'name-full.cjs']);
+
+      // More references than DIRECT_MAX_REFS (8): one listing instead of nine inspects.
+      log.requests.length = 0;
+      const many = await berth(['name', ...Array<string>(9).fill(names[1]!)], { env });
+      expect(many.code).toBe(0);
+      expect(many.stdout).toBe(`${names[1]}\n`.repeat(9));
+      expect(log.requests.filter((r) => r.includes(`/containers/${names[1]}/json`))).toEqual([]);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('an engine that accepts and never answers: the same failure as the full program, bounded', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-silent-engine-'));
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => sockets.add(socket));
+    const socketPath = join(dir, 'docker.sock');
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const env = { DOCKER_HOST: `unix://${socketPath}` };
+      const started = performance.now();
+      const fast = await berth(['--timeout', '1s', 'name', 'web'], { env });
+      const fastMs = performance.now() - started;
+      const full = await berth(['--timeout', '1s', 'name', '--', 'web'], { env });
+      expect(fast).toEqual(full);
+      expect(fast.code).toBe(3);
+      expect(fast.stderr).toContain('DockerUnreachable');
+      // The direct attempt gives up after --timeout (1 s), then the full lookup's own bounded
+      // ping (5 s) reports: far from hanging, with slack for a busy machine.
+      expect(fastMs).toBeLessThan(20_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

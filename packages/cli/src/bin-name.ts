@@ -1,11 +1,33 @@
-// `berth name` as a process, without the full program (see fast-path.ts): bin.ts chooses it.
-import { runFastName } from './fast-name';
+// `berth name` as a process, without the full program (see fast-path.ts): bin.ts chooses it. The
+// engine's socket answers directly when it can (name-direct.ts); otherwise, and for every
+// failure, the full lookup (name-full.cjs, loaded only then) runs and reports.
+import { join } from 'node:path';
 import { fastNameCall } from './fast-path';
-import { processIo } from './process-io';
+import { directNames } from './name-direct';
+import type * as NameFull from './name-full';
+import { endQuietlyOnClosedOutput } from './process-io';
+import { writeOutcome } from './write-outcome';
 
-const io = processIo();
-const call = fastNameCall(process.argv.slice(2), io.env);
+const call = fastNameCall(process.argv.slice(2), process.env);
 if (!call) throw new Error('bin-name.cjs ran for a command line fast-path.ts does not take');
-void runFastName(call, io).then((code) => {
-  process.exitCode = code;
+void directNames(call, process.env).then(async (outcome) => {
+  if (outcome) {
+    endQuietlyOnClosedOutput();
+    writeOutcome(
+      outcome,
+      {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      },
+      call.globals.json,
+    );
+    // Nothing else is left to do: end once stdout has taken the text (its callback runs after
+    // every earlier write), without waiting for Node to wind the event loop down.
+    process.stdout.write('', () => process.exit(outcome.exitCode));
+    return;
+  }
+  // A path built at run time, so that the bundler leaves this require alone.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const full = require(join(__dirname, 'name-full.cjs')) as typeof NameFull;
+  process.exitCode = await full.runFullName(call);
 });

@@ -10,16 +10,22 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function processIo(): CliIo {
-  // `berth --help | head -1`: once the reader of stdout (or stderr) has gone, nothing more can be
-  // said to anyone; end quietly, as a program killed by SIGPIPE would, instead of crashing on an
-  // unhandled EPIPE.
+/**
+ * `berth --help | head -1`: once the reader of stdout (or stderr) has gone, nothing more can be
+ * said to anyone; end quietly, as a program killed by SIGPIPE would, instead of crashing on an
+ * unhandled EPIPE.
+ */
+export function endQuietlyOnClosedOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
       process.exit();
     });
   }
+}
+
+export function processIo(): CliIo {
+  endQuietlyOnClosedOutput();
 
   // Ctrl-C (or a CI runner's SIGTERM) stops the work through its AbortSignal; a second one kills.
   const interrupt = new AbortController();

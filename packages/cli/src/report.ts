@@ -51,13 +51,4 @@ export function failureOutcome(given: CliFailure, context: WordsContext = {}): O
   };
 }
 
-/** Writes an outcome: exactly one JSON document on stdout with `json`, else the text. */
-export function writeOutcome(
-  outcome: Outcome,
-  io: { stdout(text: string): void; stderr(text: string): void },
-  json: boolean,
-): void {
-  for (const line of outcome.errors) io.stderr(`${line}\n`);
-  if (json) io.stdout(`${JSON.stringify(outcome.document, null, 2)}\n`);
-  else if (outcome.text) io.stdout(outcome.text);
-}
+export { writeOutcome } from './write-outcome';

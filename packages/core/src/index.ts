@@ -40,6 +40,11 @@ export {
   type ConnectDockerError,
   type ConnectDockerOptions,
 } from './docker/connect';
+export {
+  findDockerEndpoint,
+  type DiscoveryOptions,
+  type DockerEndpointFound,
+} from './docker/endpoint-sources';
 export type { DockerConnection } from './docker/connection';
 export {
   connectEtcd,

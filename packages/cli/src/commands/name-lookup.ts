@@ -5,14 +5,13 @@ import type { CommandContext } from '../context';
 import type { CliFailure } from '../failure';
 import { failureJson } from '../failure';
 import type { Report } from '../report';
+import { namesDocument, namesText, type FoundName } from './name-report';
 
 export interface NameOptions {
   readonly leadingSlash?: boolean;
 }
 
-type Answer =
-  | { readonly ref: string; readonly name: string }
-  | { readonly ref: string; readonly error: CliFailure };
+type Answer = FoundName | { readonly ref: string; readonly error: CliFailure };
 
 export function names(context: CommandContext, refs: readonly string[], options: NameOptions) {
   const deadline = context.deadline('resolve container names');
@@ -34,12 +33,10 @@ export function names(context: CommandContext, refs: readonly string[], options:
       );
       const failures = answers.flatMap((a) => ('error' in a ? [a.error] : []));
       return {
-        document: {
-          names: answers.map((a) =>
-            'error' in a ? { ref: a.ref, error: failureJson(a.error) } : a,
-          ),
-        },
-        text: answers.flatMap((a) => ('name' in a ? [`${a.name}\n`] : [])).join(''),
+        document: namesDocument(
+          answers.map((a) => ('error' in a ? { ref: a.ref, error: failureJson(a.error) } : a)),
+        ),
+        text: namesText(answers.flatMap((a) => ('name' in a ? [a] : []))),
         failures,
       };
     });

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasKind } from '../errors';
 import { serviceEnv } from '../../../../test/support/services';
 import { connectDocker } from './connect';
+import { findDockerEndpoint } from './endpoint-sources';
 import { clientOf } from './connection';
 
 const run = promisify(execFile);
@@ -296,5 +297,51 @@ describe('connectDocker', () => {
     const error = (await pending)._unsafeUnwrapErr();
     expect(error.kind).toBe('DockerUnreachable');
     expect(error.message).toContain('aborted');
+  });
+});
+
+describe('findDockerEndpoint', () => {
+  it('names the place connectDocker then connects to, for each kind of source', async () => {
+    const configDir = join(scratch, 'cfg-find');
+    await writeContext(configDir, 'find-ctx', serviceEnv().dockerHost);
+    await writeFile(join(configDir, 'config.json'), JSON.stringify({ currentContext: 'find-ctx' }));
+    const cases = [
+      { ...isolated(), host: serviceEnv().dockerHost },
+      isolated({ DOCKER_HOST: serviceEnv().dockerHost }),
+      isolated({ DOCKER_CONFIG: configDir, DOCKER_CONTEXT: 'find-ctx' }),
+      isolated({ DOCKER_CONFIG: configDir }),
+      { ...isolated(), defaultSocketPath: socketPath() },
+    ];
+    const sources: string[] = [];
+    for (const options of cases) {
+      const found = findDockerEndpoint(options);
+      const docker = (await connectDocker(options))._unsafeUnwrap();
+      expect(found, JSON.stringify(options.env)).toEqual({
+        endpoint: docker.endpoint,
+        source: docker.source,
+        ...(docker.context !== undefined && { context: docker.context }),
+        tls: docker.tls,
+        authoritative: docker.source !== 'default-socket',
+      });
+      sources.push(docker.source);
+    }
+    expect(sources).toEqual([
+      'options',
+      'DOCKER_HOST',
+      'DOCKER_CONTEXT',
+      'config-context',
+      'default-socket',
+    ]);
+  });
+
+  it('is undefined where connectDocker finds no place at all, and names a configured one that is down', () => {
+    expect(findDockerEndpoint(isolated({ XDG_RUNTIME_DIR: join(scratch, 'xdg') }))).toBeUndefined();
+    const gone = `unix://${join(scratch, 'gone.sock')}`;
+    expect(findDockerEndpoint(isolated({ DOCKER_HOST: gone }))).toEqual({
+      endpoint: gone,
+      source: 'DOCKER_HOST',
+      tls: false,
+      authoritative: true,
+    });
   });
 });

@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import type Dockerode from 'dockerode';
 import type { ResultAsync } from 'neverthrow';
 import { errAsync, okAsync } from 'neverthrow';
@@ -14,6 +13,7 @@ import { dockerode, https } from '../util/dependencies';
 import { bindEngine, type DockerConnection } from './connection';
 import { engineGet, speaksHttp, type EngineEndpoint } from './engine-http';
 import {
+  discoveryInput,
   endpointStrategies,
   type DiscoveryInput,
   type DockerTlsMaterial,
@@ -191,14 +191,7 @@ export function connectDocker(
     ...(tlsOption.cert !== undefined && { cert: toBuffer(tlsOption.cert) }),
     ...(tlsOption.key !== undefined && { key: toBuffer(tlsOption.key) }),
   };
-  const input: DiscoveryInput = {
-    env: { ...(options.env ?? process.env) },
-    homeDir: options.homeDir ?? homedir(),
-    uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
-    defaultSocketPath: options.defaultSocketPath ?? '/var/run/docker.sock',
-    explicitHost: options.host,
-    explicitTls,
-  };
+  const input: DiscoveryInput = discoveryInput(options, explicitTls);
 
   const attempts: DockerConnectAttempt[] = [];
   const unreachable = () =>

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerEndpointSource } from '../errors';
 import { crypto } from '../util/dependencies';
@@ -197,3 +198,73 @@ export const endpointStrategies: readonly EndpointStrategy[] = [
   desktopSocket,
   defaultSocket,
 ];
+
+/** Where the engine would be looked for: the options of connectDocker that say so. */
+export interface DiscoveryOptions {
+  readonly host?: string | undefined;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  readonly homeDir?: string | undefined;
+  readonly defaultSocketPath?: string | undefined;
+}
+
+/** The environment, home directory and user the strategies read, captured once. */
+export function discoveryInput(
+  options: DiscoveryOptions,
+  explicitTls?: DockerTlsMaterial,
+): DiscoveryInput {
+  return {
+    env: { ...(options.env ?? process.env) },
+    homeDir: options.homeDir ?? homedir(),
+    uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
+    defaultSocketPath: options.defaultSocketPath ?? '/var/run/docker.sock',
+    explicitHost: options.host,
+    explicitTls,
+  };
+}
+
+/** The first place connectDocker would try, found as it finds it. */
+export interface DockerEndpointFound {
+  /** `unix:///var/run/docker.sock`, `tcp://…`, `ssh://…` as the source wrote it. */
+  readonly endpoint: string;
+  /** Which place named it: `options`, `DOCKER_HOST`, a context, or a well-known socket. */
+  readonly source: DockerEndpointSource;
+  /** The context's name, when a context named it. */
+  readonly context?: string;
+  /** Whether it came with TLS material (`DOCKER_TLS_VERIFY`, a context's certificates). */
+  readonly tls: boolean;
+  /**
+   * A configured place (options, `DOCKER_HOST`, a context): connectDocker reports its failure
+   * rather than trying another. A well-known socket that does not answer is passed over.
+   */
+  readonly authoritative: boolean;
+}
+
+/**
+ * Where {@link connectDocker} would try first, found by the same rules in the same order
+ * (`host`, `DOCKER_HOST`, `DOCKER_CONTEXT`, the config's `currentContext`, the rootless, Docker
+ * Desktop and default sockets), without connecting: it reads the environment and `~/.docker`,
+ * and checks that a well-known socket exists, nothing more. `undefined` when no place names an
+ * engine. Whether an engine answers there is connectDocker's to find out.
+ *
+ * @example
+ * const found = findDockerEndpoint();
+ * if (found?.endpoint.startsWith('unix://')) console.log(`engine socket from ${found.source}`);
+ */
+export function findDockerEndpoint(
+  options: DiscoveryOptions = {},
+): DockerEndpointFound | undefined {
+  const input = discoveryInput(options);
+  for (const strategy of endpointStrategies) {
+    const outcome = strategy(input);
+    if ('skip' in outcome) continue;
+    const { source, endpoint, context, tls, authoritative } = outcome.use;
+    return {
+      endpoint,
+      source,
+      ...(context !== undefined && { context }),
+      tls: tls !== undefined,
+      authoritative,
+    };
+  }
+  return undefined;
+}
