@@ -162,6 +162,40 @@ describe('berth name: the engine socket answers directly, the full lookup runs f
   });
 });
 
+describe('bin/berth: Node starts without NODE_EXTRA_CA_CERTS only where no certificate is needed', () => {
+  // Node warns on stderr, as it starts, that it cannot load the bundle the variable names: the
+  // warning says which Node processes started with the variable.
+  const missing = join(tmpdir(), 'berth-no-such-ca-bundle.pem');
+  const warned = (stderr: string) => stderr.includes(`Ignoring extra certs from \`${missing}\``);
+
+  it('a name the engine socket answers: without; the full lookup and other commands: with', async () => {
+    const name = t.name('extra-ca');
+    await create(name);
+    const env = { NODE_EXTRA_CA_CERTS: missing };
+    const direct = await berth(['name', name], { env });
+    expect(direct).toEqual({ code: 0, stdout: `${name}\n`, stderr: '' });
+
+    // A reference the engine does not know: the full lookup runs in a Node with the variable.
+    const plain = await berth(['name', 'no-such-container-ever', name]);
+    const full = await berth(['name', 'no-such-container-ever', name], { env });
+    expect(warned(full.stderr)).toBe(true);
+    expect(full.code).toBe(plain.code);
+    expect(full.stdout).toBe(plain.stdout);
+    expect(full.stderr).toContain(plain.stderr.trim());
+
+    // An argument `name` in another command line: that command runs with the variable.
+    for (const args of [['help', 'name'], ['name', '--help'], ['--version']]) {
+      const withCa = await berth(args, { env });
+      const without = await berth(args);
+      expect(warned(withCa.stderr), args.join(' ')).toBe(true);
+      expect({ code: withCa.code, stdout: withCa.stdout }, args.join(' ')).toEqual({
+        code: without.code,
+        stdout: without.stdout,
+      });
+    }
+  });
+});
+
 describe('berth --version: the launcher answers alone', () => {
   it('prints what the full program prints, without loading the program', async () => {
     const full = await berth(['-q', '--version']);

@@ -1,14 +1,17 @@
 // `berth name` as a process, without the full program (see fast-path.ts): bin.ts chooses it. The
 // engine's socket answers directly when it can (name-direct.ts); otherwise, and for every
-// failure, the full lookup (name-full.cjs, loaded only then) runs and reports.
+// failure, the full lookup (name-full.cjs, loaded only then) runs and reports — in a new Node
+// with NODE_EXTRA_CA_CERTS back when bin/berth started this one without it (extra-ca.ts).
 import { join } from 'node:path';
+import { rerunWithExtraCa, savedExtraCa } from './extra-ca';
 import { fastNameCall } from './fast-path';
 import { directNames } from './name-direct';
 import type * as NameFull from './name-full';
 import { endQuietlyOnClosedOutput } from './process-io';
 import { writeOutcome } from './write-outcome';
 
-const call = fastNameCall(process.argv.slice(2), process.env);
+const argv = process.argv.slice(2);
+const call = fastNameCall(argv, process.env);
 if (!call) throw new Error('bin-name.cjs ran for a command line fast-path.ts does not take');
 void directNames(call, process.env).then(async (outcome) => {
   if (outcome) {
@@ -26,6 +29,9 @@ void directNames(call, process.env).then(async (outcome) => {
     process.stdout.write('', () => process.exit(outcome.exitCode));
     return;
   }
+  // The full lookup may reach the engine over TLS: with the certificates bin/berth put aside.
+  const saved = savedExtraCa();
+  if (saved !== undefined) return rerunWithExtraCa(saved, join(__dirname, 'name-full.cjs'), argv);
   // A path built at run time, so that the bundler leaves this require alone.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const full = require(join(__dirname, 'name-full.cjs')) as typeof NameFull;

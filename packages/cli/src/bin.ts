@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { version as coreVersion } from '@berth/core/package.json';
 import { version } from '../package.json';
+import { rerunWithExtraCa, savedExtraCa } from './extra-ca';
 import { fastNameCall, isVersionCall } from './fast-path';
 
 const argv = process.argv.slice(2);
@@ -14,9 +15,15 @@ if (isVersionCall(argv)) {
   // What program.ts's .version() prints; a closed stdout (`berth -V | true`) ends quietly.
   process.stdout.on('error', () => {});
   process.stdout.write(`${version} (@berth/core ${coreVersion})\n`);
-} else {
-  const bundle = fastNameCall(argv, process.env) ? 'bin-name.cjs' : 'bin-program.cjs';
+} else if (fastNameCall(argv, process.env)) {
   // A path built at run time, so that the bundler leaves this require alone.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(join(__dirname, bundle));
+  require(join(__dirname, 'bin-name.cjs'));
+} else {
+  // Not `berth name` after all, though an argument said `name` (see bin/berth): run with the
+  // extra certificates this command may need.
+  const saved = savedExtraCa();
+  if (saved !== undefined) rerunWithExtraCa(saved, __filename, argv);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  else require(join(__dirname, 'bin-program.cjs'));
 }
