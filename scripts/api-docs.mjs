@@ -41,9 +41,10 @@ try {
     const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
     if (current !== document) {
       console.error('docs/api.md is out of date: run npm run docs:api');
-      process.exit(1);
+      process.exitCode = 1; // not process.exit: the folder above is still to be removed
+    } else {
+      console.log('docs/api.md is up to date');
     }
-    console.log('docs/api.md is up to date');
   } else {
     writeFileSync(target, document);
     console.log(`wrote ${target}`);

@@ -147,6 +147,8 @@ interface World {
   bin: string;
   watcherDir: string;
   blockDirs: string;
+  /** TMPDIR of every block: what the library puts in the system's temporary folder goes here. */
+  tmp: string;
 }
 
 let world: World;
@@ -224,6 +226,7 @@ function blockEnv(): NodeJS.ProcessEnv {
     GIT_TOKEN: env.gitPassword,
     BERTH_GIT_PASSWORD: env.gitPassword,
     BERTH_HELPER_IMAGE: env.imageBusybox, // `berth probe storage` would pull busybox
+    TMPDIR: world.tmp, // the default git cache of commands run without --cache-dir
   };
 }
 
@@ -348,6 +351,7 @@ describe('the shell blocks run against the real services', () => {
       bin,
       watcherDir: join(cwd, 'watcher-www'),
       blockDirs: await fixtures.dir('berth-docs-blocks'),
+      tmp: await fixtures.dir('berth-docs-tmp'),
     };
 
     // The node the docs talk about: www-content with both releases, nginx serving it, and the

@@ -48,7 +48,8 @@ describe('a publisher killed with SIGKILL at random moments', () => {
 
   beforeAll(async () => {
     repo = await fixtures.repo('crash');
-    cacheDir = await fixtures.dir('berth-crash-cache');
+    // Inside a fixture folder: the cache's lock file sits beside the cache, and goes with it.
+    cacheDir = join(await fixtures.dir('berth-crash-cache'), 'cache');
     source = openGitSource({ url: repo.url, cacheDir })._unsafeUnwrap();
     const extra = {
       'index.html': '<h1>x</h1>\n',
