@@ -8,8 +8,6 @@ export const ExitCode = {
   usage: 2,
   /** It could not do its job: the typed error's `kind: message` is on stderr. */
   failure: 3,
-  /** A second Ctrl-C (or SIGTERM) while the first one is still stopping the work: at once, as a shell reports SIGINT. */
-  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

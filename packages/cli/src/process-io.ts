@@ -1,7 +1,6 @@
 // The io of the `berth` process itself (the in-process CliIo that tests give is their own): its
 // streams, environment, stdin and interrupt signal. Both executables (bin-program.ts, the full
 // program, and bin-name.ts, the `berth name` fast path) run with this.
-import { ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 
 /** All of stdin, for `--password-stdin`. */
@@ -33,7 +32,7 @@ export function processIo(): CliIo {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       interrupt.abort();
-      process.once(signal, () => process.exit(ExitCode.interrupted));
+      process.once(signal, () => process.exit(130));
     });
   }
 
