@@ -24,6 +24,13 @@ export function endQuietlyOnClosedOutput(): void {
   }
 }
 
+/**
+ * A second Ctrl-C (or SIGTERM) while the first is still stopping the work: at once, with the code
+ * a shell reports for SIGINT. Not one of ExitCode's: no JSON document comes with it (the Jenkins
+ * example treats it as any code outside that table).
+ */
+const INTERRUPTED_EXIT = 130;
+
 export function processIo(): CliIo {
   endQuietlyOnClosedOutput();
 
@@ -32,7 +39,7 @@ export function processIo(): CliIo {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       interrupt.abort();
-      process.once(signal, () => process.exit(130));
+      process.once(signal, () => process.exit(INTERRUPTED_EXIT));
     });
   }
 
