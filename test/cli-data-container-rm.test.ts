@@ -62,9 +62,19 @@ describe('berth data-container rm', () => {
   it('removes a data container it made without --force', async () => {
     const name = t.name('cli-rm-data');
     expect((await createData(name)).code).toBe(0);
+    const { stdout: mounts } = await exec('docker', [
+      ...['inspect', '--format', '{{range .Mounts}}{{.Name}} {{end}}', name],
+    ]);
+    const volumes = mounts.trim().split(/\s+/);
+    expect(volumes).toHaveLength(1);
     const removed = await berth(['data-container', 'rm', name]);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain(`removed ${name}`);
     expect(await state(name)).toBe('gone');
+    // Without --volumes the content outlives the container (an unlabelled, anonymous volume the
+    // leftover check would not see): it is still there, and the test removes it.
+    const { stdout: kept } = await exec('docker', ['volume', 'ls', '-q']);
+    expect(kept.split('\n')).toEqual(expect.arrayContaining(volumes));
+    await exec('docker', ['volume', 'rm', ...volumes]);
   });
 });
