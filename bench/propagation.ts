@@ -35,6 +35,7 @@ import {
   type Summary,
 } from './propagation/samples.ts';
 import { measureSeed } from './propagation/seed.ts';
+import { POLL_BUDGET_PER_S, POLL_MS, pollInterval } from './propagation/serve-poll.ts';
 
 const UPDATES = Number(process.env.BERTH_BENCH_UPDATES ?? 50);
 const WARMUP = Number(process.env.BERTH_BENCH_WARMUP ?? 3);
@@ -134,7 +135,9 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
       warmup: ctx.warmup,
       fleets: FLEETS,
       paths: PATHS,
-      pollMs: 5,
+      pollMs: POLL_MS,
+      fleetPollMs: Object.fromEntries(FLEETS.map((size) => [size, pollInterval(size)])),
+      fleetPollBudgetPerS: POLL_BUDGET_PER_S,
       gitImage,
       summaries,
     },
@@ -208,14 +211,17 @@ async function measure(ctx: BenchContext, gitImage: string): Promise<BenchReport
       ]),
     ],
     notes: [
-      'each update: push a commit changing index.html, then time announceRevision → an HTTP GET (every 5 ms, keep-alive) returns the new index.html',
+      `each update: push a commit changing index.html, then time announceRevision → an HTTP GET (keep-alive; every ${POLL_MS} ms for one node) returns the new index.html`,
+      `fleet polls share one budget of ${POLL_BUDGET_PER_S} GETs/s, so each node is polled every ${FLEETS.map((size) => `${pollInterval(size)} ms (fleet of ${size})`).join(', ')}: the interval only ever adds to a measured time (a node is seen serving at its first poll after it serves), by at most one interval; the poller writes prepared request bytes on a raw socket instead of node:http, whose client took more CPU than the watchers can spare on this machine`,
+      `fleet nodes: each node’s watcher runs in a process of its own (bench/propagation/fleet-watcher.ts, started once per fleet run, with its own etcd connection and git cache), as on a real fleet, and reports its synced events over IPC; the bench still decides "served" only at each node’s nginx, and still counts origin requests at the git server`,
+      '"watcher CPU" (any node) is the CPU time one watcher process used per update (user + system, from its synced event to the next); "watcher CPU (all nodes)" sums it over the fleet, "bench process CPU" is what the measuring process used meanwhile (announcing, polling, the git proxy): all of them share this machine’s cores, so a fleet cannot serve everywhere sooner than about their sum over the cores',
       'directory target: the watcher runs on the Docker host and writes into /www’s volume (its Mountpoint), where a watcher started with --volumes-from would write; a no-op beforeActivate makes upload and swap separately timed steps',
       'container target: stage and swap are one script, run through the target’s long-lived exec (opened before the first update), so "upload" includes the swap; Docker requests are counted per update from node:http’s diagnostics channel',
       "the seed's command is wrapped in two `date +%s%N` stamps on the host: notify = announce → command start",
       'the floors fetch the same update, after it was served (untimed for berth)',
       `fleet floor: after every fleet update of the fetch path, that many bare isomorphic-git fetches of it at once (each into its own repository, no berth); its p99 is what this machine and git server allow any fleet of that size before anything is published`,
       'origin requests: every method and floor reaches the git server through a loopback proxy that counts upload-pack requests (GET info/refs?service=git-upload-pack + POST git-upload-pack) from the announcement until every node has synced; "fetches" counts the ref advertisements (one per fetch); the proxy is one more loopback hop for every method alike',
-      `fleets of ${FLEETS.join(' and ')} share the same CDN nodes (a new key, new watchers and empty caches for each run)`,
+      `fleets of ${FLEETS.join(' and ')} share the same CDN nodes (a new key, new watcher processes and empty caches for each run)`,
       'carried: announceRevision with carry: { repository: <the bench bare repository> } (a thin pack against the commit announced before, stored in etcd under a lease, default cap); the announce → served time includes building and storing the pack; a measured update that is not carried stops the bench',
       'elected fetch: watchAndPull({ sharedFetch: true }) on every node, plain announcements; one node (etcd lock) fetches and shares the change through etcd',
       '"paths taken": what each node reported in its synced event (origin, carried, shared, cache), over all measured updates',

@@ -10,7 +10,7 @@ import { cdnNode, unwrap } from './cdn-node.ts';
 import { epochNow, oneFileUpdate, type BenchContext } from './context.ts';
 import { originUrl, takeOriginLoad } from './origin.ts';
 import type { MethodResult, Sample } from './samples.ts';
-import { servedAt } from './serve-poll.ts';
+import { POLL_MS, servedAt } from './serve-poll.ts';
 
 /** Lines `start <ns>` / `end <ns>` the wrapped command appends, as epoch ms. */
 async function stamps(log: string): Promise<{ start: number; end: number }[]> {
@@ -64,7 +64,12 @@ export async function measureSeed(ctx: BenchContext, gitImage: string): Promise<
       const started = performance.now();
       const announcedAt = epochNow();
       unwrap(await announceRevision(ctx.etcd, key, { commit: update.sha }));
-      const served = await servedAt(node.url, update.marker, i < ctx.warmup ? 60_000 : 30_000);
+      const served = await servedAt(
+        node.url,
+        update.marker,
+        POLL_MS,
+        i < ctx.warmup ? 60_000 : 30_000,
+      );
       // The `end` stamp follows the container's exit; wait for it (bounded) before reading.
       let runs = await stamps(log);
       for (let tries = 0; tries < 500 && !runs.at(-1)?.end; tries++) {

@@ -6,27 +6,44 @@
  * a prune removes only what belongs to nobody alive.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import {
+  constants,
+  type Dirent,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import {
   link,
   lstat,
   mkdir,
   open,
   readFile,
-  readdir,
-  readlink,
   rename,
   rm,
-  symlink,
   unlink,
   writeFile,
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isNotFound } from '../util/fs-errors';
 
-/** Hard links made at once while copying a release (they overlap on libuv's threads). */
-const LINK_BATCH = 32;
+/**
+ * File-system calls made in one go, synchronously, before the event loop gets a turn, when a
+ * whole release is linked or removed (on every publish: the copy made ahead for the next one,
+ * the pruned release emptied from the trash). On a local disk one `link` or `unlink` takes
+ * microseconds; the promise API's round trip through libuv's threads costs several times that
+ * in CPU (a 21-file release here: linked in 0.7 ms of CPU against 1.0, removed in 0.16 against
+ * 0.7), and on a busy machine a wake-up per call. A chunk keeps a big site from holding the loop
+ * for long (a few ms, as the cheap check's lstat chunks).
+ */
+const SYNC_CHUNK = 512;
 
 /** An error with a code the target maps to a typed error. */
 export const coded = (code: string, message: string, extra: Record<string, unknown> = {}) =>
@@ -98,25 +115,70 @@ export async function removeInside(root: string, rel: string): Promise<void> {
 }
 
 /**
- * `cp -al`: the same tree of directories, each file a hard link to the base's. Returns the
- * directories made, so writing a file into one needs no `mkdir`.
+ * `cp -al`: the same tree of directories, each file a hard link to the base's (never following a
+ * symlink: it is copied as one). Returns the directories made, so writing a file into one needs
+ * no `mkdir`. Synchronous calls, a chunk at a time (see `SYNC_CHUNK`).
  */
 export async function linkTree(from: string, to: string, made = new Set<string>()) {
-  await mkdir(to);
-  made.add(to);
-  const entries = await readdir(from, { withFileTypes: true });
-  for (let i = 0; i < entries.length; i += LINK_BATCH) {
-    await Promise.all(
-      entries.slice(i, i + LINK_BATCH).map(async (entry) => {
-        const source = join(from, entry.name);
-        const destination = join(to, entry.name);
-        if (entry.isDirectory()) await linkTree(source, destination, made);
-        else if (entry.isSymbolicLink()) await symlink(await readlink(source), destination);
-        else await link(source, destination);
-      }),
-    );
-  }
+  let calls = 0;
+  const copy = async (source: string, destination: string): Promise<void> => {
+    mkdirSync(destination);
+    made.add(destination);
+    for (const entry of readdirSync(source, { withFileTypes: true })) {
+      if (++calls % SYNC_CHUNK === 0) await nextTurn();
+      const inner = join(source, entry.name);
+      const target = join(destination, entry.name);
+      if (entry.isDirectory()) await copy(inner, target);
+      else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(inner), target);
+      else linkSync(inner, target);
+    }
+  };
+  await copy(from, to);
   return made;
+}
+
+/**
+ * `rm -rf path`, never through a symlink (one is removed as a link), with synchronous calls a
+ * chunk at a time (see `SYNC_CHUNK`). What another remover takes first is not an error.
+ */
+export async function removeTree(path: string): Promise<void> {
+  let calls = 0;
+  const gone = (cause: unknown) => {
+    if (!isNotFound(cause)) throw cause;
+  };
+  const removeDir = async (dir: string): Promise<void> => {
+    let entries: Dirent[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (cause) {
+      gone(cause);
+    }
+    for (const entry of entries) {
+      if (++calls % SYNC_CHUNK === 0) await nextTurn();
+      const inner = join(dir, entry.name);
+      if (entry.isDirectory()) await removeDir(inner);
+      else
+        try {
+          unlinkSync(inner);
+        } catch (cause) {
+          gone(cause);
+        }
+    }
+    try {
+      rmdirSync(dir);
+    } catch (cause) {
+      gone(cause);
+    }
+  };
+  const top = lstatSync(path, { throwIfNoEntry: false });
+  if (!top) return;
+  if (top.isDirectory()) await removeDir(path);
+  else
+    try {
+      unlinkSync(path);
+    } catch (cause) {
+      gone(cause);
+    }
 }
 
 const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');

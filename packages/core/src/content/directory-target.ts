@@ -17,6 +17,7 @@ import {
   ownedName,
   realDir,
   removeInside,
+  removeTree,
   withFileLock,
   writeNew,
 } from './directory-fs';
@@ -199,8 +200,7 @@ export function directoryTarget(dir: string): ContentTarget {
   /** Empties the trash of what nobody alive is still removing (outside the lock: it may be big). */
   const emptyTrash = async () => {
     for (const name of await listOrEmpty(trash))
-      if (await abandoned(trash, name))
-        await rm(join(trash, name), { recursive: true, force: true }).catch(() => undefined);
+      if (await abandoned(trash, name)) await removeTree(join(trash, name)).catch(() => undefined);
   };
 
   const ahead = new AheadCopy(releases, staging);
