@@ -15,7 +15,8 @@ const call = fastNameCall(argv, process.env);
 if (!call) throw new Error('bin-name.cjs ran for a command line fast-path.ts does not take');
 void directNames(call, process.env).then(async (outcome) => {
   if (outcome) {
-    endQuietlyOnClosedOutput();
+    // Only stdout is written to here: setting stderr up too would cost a stream for nothing.
+    endQuietlyOnClosedOutput([process.stdout]);
     writeOutcome(
       outcome,
       {

@@ -2,7 +2,7 @@
 // Node started without it, which saves parsing the bundle when no TLS is needed. Whatever may
 // need TLS runs again here, in a new Node with the variable restored, and this process ends as
 // that one does.
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 
 /** Where bin/berth keeps NODE_EXTRA_CA_CERTS's value when it started Node without it. */
 export const SAVED_EXTRA_CA = 'BERTH_LAUNCHER_EXTRA_CA_CERTS';
@@ -19,6 +19,9 @@ export function savedExtraCa(env: NodeJS.ProcessEnv = process.env): string | und
 export function rerunWithExtraCa(saved: string, script: string, argv: readonly string[]): void {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: saved };
   delete env[SAVED_EXTRA_CA];
+  // Required here, not at the top: every `berth` start loads this module, few run a child.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawnSync } = require('node:child_process') as typeof ChildProcess;
   const child = spawnSync(process.execPath, [script, ...argv], { stdio: 'inherit', env });
   if (child.error) throw child.error;
   if (child.signal) process.kill(process.pid, child.signal);

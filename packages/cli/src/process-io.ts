@@ -15,8 +15,10 @@ async function readStdin(): Promise<string> {
  * said to anyone; end quietly, as a program killed by SIGPIPE would, instead of crashing on an
  * unhandled EPIPE.
  */
-export function endQuietlyOnClosedOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) {
+export function endQuietlyOnClosedOutput(
+  streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr],
+): void {
+  for (const stream of streams) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
       process.exit();
