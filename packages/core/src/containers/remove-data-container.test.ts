@@ -105,5 +105,10 @@ describe('removeDataContainer refuses what is not a stopped berth data container
     const removed = (await removeDataContainer(t.docker, data.name))._unsafeUnwrap();
     expect(removed).toEqual({ id: data.id, name: data.name, removedVolumes: [] });
     expect(await exists(data.id)).toBeUndefined();
+    // Without `volumes: true` the content outlives the container: still there (an anonymous
+    // volume, unlabelled), and removed here.
+    const volume = clientOf(t.docker).getVolume(data.volumes[0]?.volumeName ?? '');
+    await volume.inspect();
+    await volume.remove();
   });
 });
