@@ -96,7 +96,10 @@ describe('watchAndPull when things break', () => {
     expect(n.handle.status()).toMatchObject({ connected: false, healthy: false });
     await proxy.restore();
     await until('synced once etcd answers', () => n.handle.status().commit === commit(2), 20_000);
-    expect(n.handle.status().healthy).toBe(true);
+    // The read that synced it can finish before the watch is up again (healthy needs both): one CI
+    // run on a busy machine saw the commit a moment before `connected`.
+    await until('healthy once watching again', () => n.handle.status().healthy, 20_000);
+    expect(n.handle.status()).toMatchObject({ connected: true, healthy: true, commit: commit(2) });
   });
 
   it('after a disconnect during which history was compacted, reads the key again and converges', async () => {
