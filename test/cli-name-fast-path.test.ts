@@ -183,8 +183,14 @@ describe('bin/berth: Node starts without NODE_EXTRA_CA_CERTS only where no certi
     expect(full.stdout).toBe(plain.stdout);
     expect(full.stderr).toContain(plain.stderr.trim());
 
-    // An argument `name` in another command line: that command runs with the variable.
-    for (const args of [['help', 'name'], ['name', '--help'], ['--version']]) {
+    // Another command, even with `name` among its arguments, starts with the variable; so does a
+    // `name` command line the fast path leaves to the full program (run again with it).
+    for (const args of [
+      ['help', 'name'],
+      ['deploy', '--key', 'name', '--help'],
+      ['name', '--help'],
+      ['--version'],
+    ]) {
       const withCa = await berth(args, { env });
       const without = await berth(args);
       expect(warned(withCa.stderr), args.join(' ')).toBe(true);
