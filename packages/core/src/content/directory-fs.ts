@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   constants,
-  type Dirent,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -143,42 +142,27 @@ export async function linkTree(from: string, to: string, made = new Set<string>(
  */
 export async function removeTree(path: string): Promise<void> {
   let calls = 0;
-  const gone = (cause: unknown) => {
-    if (!isNotFound(cause)) throw cause;
+  /** One step of the removal; what another remover took first is not an error. */
+  const unlessGone = <T>(step: () => T): T | undefined => {
+    try {
+      return step();
+    } catch (cause) {
+      if (isNotFound(cause)) return undefined;
+      throw cause;
+    }
   };
   const removeDir = async (dir: string): Promise<void> => {
-    let entries: Dirent[] = [];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (cause) {
-      gone(cause);
-    }
-    for (const entry of entries) {
+    for (const entry of unlessGone(() => readdirSync(dir, { withFileTypes: true })) ?? []) {
       if (++calls % SYNC_CHUNK === 0) await nextTurn();
       const inner = join(dir, entry.name);
       if (entry.isDirectory()) await removeDir(inner);
-      else
-        try {
-          unlinkSync(inner);
-        } catch (cause) {
-          gone(cause);
-        }
+      else unlessGone(() => unlinkSync(inner));
     }
-    try {
-      rmdirSync(dir);
-    } catch (cause) {
-      gone(cause);
-    }
+    unlessGone(() => rmdirSync(dir));
   };
   const top = lstatSync(path, { throwIfNoEntry: false });
-  if (!top) return;
-  if (top.isDirectory()) await removeDir(path);
-  else
-    try {
-      unlinkSync(path);
-    } catch (cause) {
-      gone(cause);
-    }
+  if (top?.isDirectory()) await removeDir(path);
+  else if (top) unlessGone(() => unlinkSync(path));
 }
 
 const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
