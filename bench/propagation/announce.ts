@@ -1,7 +1,7 @@
 // How an update reaches the fleet: the fetch path (a plain announcement: every node fetches from
 // the origin), a carried change (the announcement carries a thin pack built from the bench's
 // repository, as Jenkins' checkout would) or the elected fetch (one node fetches and shares it).
-import { announceRevision, type WatchEvent } from '@berth/core';
+import { announceRevision } from '@berth/core';
 import { unwrap } from './cdn-node.ts';
 import type { BenchContext, Update } from './context.ts';
 import type { WatcherExtras } from './berth-single.ts';
@@ -44,9 +44,4 @@ export async function announceUpdate(
 /** What a watcher of `path` needs beyond the bench's defaults. */
 export function watcherExtras(path: DeployPath): WatcherExtras {
   return path === 'elected' ? { sharedFetch: true } : {};
-}
-
-/** The path a node's watcher reports it took for an update (`origin`, `carried`, …). */
-export function pathTaken(synced: Extract<WatchEvent, { type: 'synced' }>): string {
-  return synced.path;
 }

@@ -16,7 +16,7 @@ import {
 } from '@berth/core';
 import { cdnNode, unwrap, type CdnNode } from './cdn-node.ts';
 import { epochNow, oneFileUpdate, type BenchContext, type Update } from './context.ts';
-import { announceUpdate, pathTaken, type DeployPath } from './announce.ts';
+import { announceUpdate, type DeployPath } from './announce.ts';
 import { logDockerRequests } from './docker-requests.ts';
 import { originUrl, takeOriginLoad } from './origin.ts';
 import type { MethodResult, Sample } from './samples.ts';
@@ -163,7 +163,7 @@ export async function measureBerthNode(
           parts: partsOf(synced, announcedAt, servedEpoch),
           ...(kind === 'container' && { dockerRequests }),
           ...(origin && { origin }),
-          paths: [pathTaken(synced)],
+          paths: [synced.path],
           ...(announced.carriedBytes !== undefined && { carriedBytes: announced.carriedBytes }),
         });
       }
