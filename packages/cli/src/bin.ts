@@ -20,8 +20,8 @@ if (isVersionCall(argv)) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(join(__dirname, 'bin-name.cjs'));
 } else {
-  // Not `berth name` after all, though an argument said `name` (see bin/berth): run with the
-  // extra certificates this command may need.
+  // A `name` command line the fast path leaves to the full program (`berth name --help`): bin/berth
+  // set the extra certificates aside for it, and this command may need them.
   const saved = savedExtraCa();
   if (saved !== undefined) rerunWithExtraCa(saved, __filename, argv);
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -8,8 +8,8 @@ import type * as ChildProcess from 'node:child_process';
 export const SAVED_EXTRA_CA = 'BERTH_LAUNCHER_EXTRA_CA_CERTS';
 
 /** The value put aside, if the launcher put one aside. */
-export function savedExtraCa(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env[SAVED_EXTRA_CA];
+export function savedExtraCa(): string | undefined {
+  return process.env[SAVED_EXTRA_CA];
 }
 
 /**

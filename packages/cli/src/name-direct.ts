@@ -30,7 +30,7 @@ export const DIRECT_REF = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const PATIENCE_MS = 5_000;
 
 /** The socket `berth name` would reach, when that is a local socket; else undefined. */
-export function directSocket(call: FastNameCall, env: Environment): string | undefined {
+function directSocket(call: FastNameCall, env: Environment): string | undefined {
   const found = findDockerEndpoint({
     env,
     ...(call.globals.dockerHost !== undefined && { host: call.globals.dockerHost }),
