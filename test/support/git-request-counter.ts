@@ -82,6 +82,10 @@ export async function startGitRequestCounter(upstream: string): Promise<GitReque
   let seen: CountedRequest[] = [];
   let hold: (() => void) | undefined;
   const held = new Set<ServerResponse>();
+  const dropHeld = () => {
+    for (const res of held) res.destroy();
+    held.clear();
+  };
   // Not the global agent: its 5 s socket timeout would cut a pack the server is slow to start.
   const agent = new Agent({ keepAlive: true });
   const server: Server = createServer((req, res) => {
@@ -134,14 +138,10 @@ export async function startGitRequestCounter(upstream: string): Promise<GitReque
       return taken;
     },
     holdNextUploadPack: () => new Promise<void>((resolve) => (hold = resolve)),
-    dropHeld: () => {
-      for (const res of held) res.destroy();
-      held.clear();
-    },
+    dropHeld,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const res of held) res.destroy();
-        held.clear();
+        dropHeld();
         server.closeAllConnections();
         agent.destroy();
         server.close(() => resolve());
