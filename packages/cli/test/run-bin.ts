@@ -42,6 +42,9 @@ export function berth(args: readonly string[], options: BinOptions = {}): Promis
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // berth may end without reading its stdin, before this is written (EPIPE): what it printed
+    // and its exit code are the result either way.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

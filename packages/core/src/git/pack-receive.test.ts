@@ -47,6 +47,9 @@ function gitBytes(args: readonly string[], input?: string): Promise<Buffer> {
       },
       (error, out) => (error ? reject(new Error(error.message)) : resolve(out)),
     );
+    // A git that reads no stdin may be gone before this is written (EPIPE on the pipe); its
+    // exit status and output are the result either way.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
