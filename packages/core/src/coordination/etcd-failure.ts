@@ -25,12 +25,16 @@ export interface EtcdCallOptions {
 /**
  * True when the failure says "no member answered" rather than "a member said no": the connection
  * was refused or dropped, the call timed out, or etcd3's circuit breaker is open for every host.
- * Classified by etcd3's own error classes, never by message text.
+ * Classified by etcd3's own error classes, never by message text here. etcd3 types what its calls
+ * reject with, but passes a watch stream's error on as gRPC raised it (a plain Error with the
+ * numeric status, e.g. `14 UNAVAILABLE: Connection dropped` when the members go away): such an
+ * error is typed first with etcd3's own castGrpcError, which reads that status.
  */
-function isUnreachable(cause: unknown): boolean {
-  if (typeof cause !== 'object' || cause === null) return false;
-  if ((cause as { isBrokenCircuitError?: unknown }).isBrokenCircuitError === true) return true;
+function isUnreachable(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null) return false;
+  if ((raw as { isBrokenCircuitError?: unknown }).isBrokenCircuitError === true) return true;
   const {
+    castGrpcError,
     isRecoverableError,
     GRPCUnavailableError,
     GRPCDeadlineExceededError,
@@ -38,6 +42,7 @@ function isUnreachable(cause: unknown): boolean {
     EtcdWatchStreamEnded,
     ClientClosedError,
   } = etcd3();
+  const cause = raw instanceof Error ? castGrpcError(raw) : raw;
   return (
     isRecoverableError(cause as Error) ||
     cause instanceof GRPCUnavailableError ||

@@ -226,7 +226,8 @@ describe('watchAndPull on a 3-member etcd cluster', () => {
     );
     for (const n of nodes) {
       expect(ofType(n.events, 'health').at(-1)).toMatchObject({ healthy: false });
-      expect(n.handle.status().lastError?.kind).toBe('EtcdUnreachable');
+      const lastError = n.handle.status().lastError;
+      expect(lastError?.kind, lastError?.message).toBe('EtcdUnreachable');
     }
     await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - downSince))));
     expect(nodes.every((n) => !n.handle.status().healthy)).toBe(true);
