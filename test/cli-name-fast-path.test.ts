@@ -59,7 +59,8 @@ async function bothPaths(options: readonly string[], refs: readonly string[]) {
     const until = Date.now();
     if (JSON.stringify(fast) === JSON.stringify(full)) return { fast, full };
     const churn = await containerChurn(since, until);
-    if (churn.length === 0 || attempt === 10) return { fast, full, churn };
+    if (churn.length === 0) return { fast, full };
+    if (attempt === 10) return { fast, full, churn };
   }
 }
 
