@@ -282,7 +282,16 @@ async function stopGroup(pgid: number): Promise<void> {
     return;
   }
   try {
-    await until('the block’s processes exited', async () => !(await groupAlive(pgid)), 20_000);
+    await until(
+      'the block’s processes exited',
+      async () => !(await groupAlive(pgid)),
+      20_000,
+    ).catch(async (error: Error) => {
+      const { stdout } = await run('ps', ['-o', 'pid,stat,etime,args', '-g', String(pgid)]).catch(
+        () => ({ stdout: '' }),
+      );
+      throw new Error(`${error.message}; still running after SIGTERM:\n${stdout}`);
+    });
   } finally {
     try {
       process.kill(-pgid, 'SIGKILL');
@@ -433,7 +442,9 @@ describe('the shell blocks run against the real services', () => {
           expect(code, output).toBe(wanted?.code ?? 0);
         }
       } finally {
-        await stopGroup(started.pgid);
+        await stopGroup(started.pgid).catch((error: Error) => {
+          throw new Error(`${error.message}\nwhat the block printed:\n${started.output.join('')}`);
+        });
       }
     }, 180_000);
   }
