@@ -34,7 +34,8 @@ export default defineConfig([
     // code runs only when that command does (program.ts loads it with import()), or, for
     // `berth name`, bin-name.cjs (below). The heavy libraries (dockerode, etcd3, isomorphic-git,
     // prom-client, bcryptjs) stay outside, required by the functions that use them — so they are
-    // this package's dependencies too.
+    // this package's dependencies too. After tsup, scripts/code-cache.mjs writes V8's code cache
+    // of bin-program.cjs beside it, which bin.cjs hands to V8 (src/code-cache.ts).
     ...executable,
     entry: ['src/bin.ts', 'src/bin-program.ts'],
   },
