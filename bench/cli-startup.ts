@@ -191,7 +191,7 @@ async function measure(label: string): Promise<BenchReport> {
     notes: [
       `slow-downs (median over median): --help ${ratios.helpVsNode}×, --version ${ratios.versionVsNode}× node -e 0; name ${ratios.nameVsDockerInspect}× docker inspect`,
       `the same${NO_CA}: --help ${ratios.helpVsNodeWithoutExtraCa}×, --version ${ratios.versionVsNodeWithoutExtraCa}× node -e 0; name ${ratios.nameVsDockerInspectWithoutExtraCa}× docker inspect (Node loads that CA bundle at every start, before any of berth runs; docker does not)`,
-      "berth is run as users run it, through npm's link to bin/berth: for a command line with a `name` argument that shell launcher starts Node without NODE_EXTRA_CA_CERTS (a local engine socket needs no certificate; the full lookup runs again with it), so the two name rows differ little",
+      "berth is run as users run it, through npm's link to bin/berth: when the command is `name`, that shell launcher starts Node without NODE_EXTRA_CA_CERTS (a local engine socket needs no certificate; the full lookup runs again with it), so the two name rows differ little",
       'every command is a whole process, samples alternate between the rows; one untimed warm-up run each',
       'each answer is checked (the name printed is the container created for the run)',
     ],
