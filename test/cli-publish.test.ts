@@ -71,6 +71,19 @@ describe('berth publish', () => {
       ...['ps', '-aq', '--filter', `name=${name}-berth-helper`],
     ]);
     expect(helpers.trim()).toBe('');
+    // The helper went only after the work it does after answering (pruning, under the volume's
+    // lock): no lock is left for the next writer to wait 30 s on, nothing under its host name.
+    const { stdout: berthDir } = await exec('docker', [
+      ...['run', '--rm', '--network', 'none', '--volumes-from', name, ...label()],
+      ...[
+        serviceEnv().imageBusybox,
+        'sh',
+        '-c',
+        'cd /www/.berth && ls -A . staging trash 2>/dev/null || :',
+      ],
+    ]);
+    expect(berthDir.split('\n')).not.toContain('lock');
+    expect(berthDir.split('\n').filter((e) => e.includes('~'))).toEqual([]);
   });
 
   it('exits 3 naming a ref the repository does not have', async () => {

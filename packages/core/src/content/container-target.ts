@@ -335,16 +335,20 @@ export function containerTarget(
         prunedIn(r.stdout),
       ),
     close: () => {
-      session?.close();
+      // The session's loop finishes the work left for after its last answer (pruning, under
+      // the volume's lock) before the helper goes: killed there, it would leave the lock for
+      // the next writer to wait 30 s on, and its work aside under a host name nobody has.
+      const closing = session;
       session = undefined;
-      if (options.execIn !== undefined || runner === undefined) return okAsync(undefined);
+      const drained = ResultAsync.fromSafePromise(closing?.drain() ?? Promise.resolve());
+      if (options.execIn !== undefined || runner === undefined) return drained;
       const id = runner;
       runner = undefined;
-      return dockerCall('remove helper', () =>
-        clientOf(docker).getContainer(id).remove({ force: true }),
-      )
-        .map(() => undefined)
-        .orElse((e) => (e.statusCode === 404 ? okAsync(undefined) : errAsync(e)));
+      return drained.andThen(() =>
+        dockerCall('remove helper', () => clientOf(docker).getContainer(id).remove({ force: true }))
+          .map(() => undefined)
+          .orElse((e) => (e.statusCode === 404 ? okAsync(undefined) : errAsync(e))),
+      );
     },
   };
 }

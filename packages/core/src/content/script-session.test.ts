@@ -121,6 +121,37 @@ describe('ScriptSession (one long-lived exec running scripts)', () => {
     }
   });
 
+  it('drains: answers what is queued, lets the later work finish, and returns once the loop has exited', async () => {
+    const box = await container();
+    const session = new ScriptSession(t.docker, box.id);
+    const body = [
+      'if [ -n "${BERTH_RUN_LATER:-}" ]; then . "$BERTH_RUN_LATER"; exit 0; fi',
+      'echo "sleep 0.5; echo \\"$1\\" > /tmp/later" >> "$BERTH_LATER"',
+      'echo answered',
+    ].join('\n');
+    // Queued behind each other, not awaited: drain() answers both before it ends the loop.
+    const first = session.run('echo one', [], Buffer.alloc(0), LIMITS);
+    const second = session.run(body, ['drained'], Buffer.alloc(0), LIMITS);
+    await session.drain();
+    expect((await first).stdout).toBe('one\n');
+    expect((await second).stdout).toBe('answered\n');
+    // What a close() followed by removing the container would have killed half-way: done.
+    const later = (await box.exec(['cat', '/tmp/later']))._unsafeUnwrap();
+    expect(later).toMatchObject({ exitCode: 0, stdout: 'drained\n' });
+    const loops = (
+      await box.exec(['sh', '-c', "grep -l '[b]erth-end' /proc/[0-9]*/cmdline || true"])
+    )
+      ._unsafeUnwrap()
+      .stdout.split('\n')
+      .filter((l) => l && !l.includes('self'));
+    expect(loops).toEqual([]);
+    // A session drained (or never opened) drains again at once; a new run opens a new loop.
+    await session.drain();
+    expect((await session.run('echo again', [], Buffer.alloc(0), LIMITS)).stdout).toBe('again\n');
+    await session.drain();
+    await new ScriptSession(t.docker, box.id).drain();
+  });
+
   it('fails a run that outlives its bound, and opens a new loop for the next', async () => {
     const box = await container();
     const session = new ScriptSession(t.docker, box.id);

@@ -84,13 +84,43 @@ export class ScriptSession {
     return turn;
   }
 
-  /** Ends the loop (its stdin closes) and forgets the stream. */
+  /** Ends the loop at once (its stdin closes, the stream is torn down) and forgets the stream. */
   close(): void {
     const stream = this.stream;
     this.stream = undefined;
     this.opening = undefined;
     stream?.end();
     stream?.destroy();
+  }
+
+  /**
+   * Ends the loop once it is idle, and waits until it has exited: the requests in the queue get
+   * their answers, then its stdin closes, and the loop runs the work its last script left for
+   * after its answer (pruning, under the volume's lock) before it reads the end of its input.
+   * Removing the container right after `close()` would kill that work and leave the lock behind,
+   * for every later writer to wait 30 s on. Bounded by `timeoutMs`: after that it is torn down.
+   */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    await this.queue;
+    const stream =
+      this.stream ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+    this.stream = undefined;
+    this.opening = undefined;
+    if (!stream || stream.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      stream.once('end', done);
+      stream.once('close', done);
+      stream.once('error', done);
+      // The engine closes the stream when the exec exits; reading keeps 'end' coming.
+      stream.resume();
+      stream.end();
+    });
+    stream.destroy();
   }
 
   private async runNow(

@@ -64,7 +64,7 @@ export interface ContentTarget {
    * several releases counted once). Optional for adapters written outside berth.
    */
   diskUsage?(options?: { readonly signal?: AbortSignal }): ResultAsync<number, TargetError>;
-  /** Frees what the target holds (a helper container); the releases stay. */
+  /** Frees what the target holds (a helper container), after the work it left for after its last answer (pruning) has finished; the releases stay. */
   close(): ResultAsync<void, TargetError>;
 }
 

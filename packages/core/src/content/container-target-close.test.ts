@@ -1,0 +1,103 @@
+// close() on a container target removes its helper: only after the helper's script loop has
+// finished what it left for after its last answer (linking the next stage's copy, pruning under
+// the volume's lock). Killed there, the lock stayed behind under a host name no container has
+// any more, and the next writer (`berth watch` after a `berth publish`) waited 30 s for it.
+import { describe, expect, it } from 'vitest';
+import { createDataContainer } from '../containers/data-container';
+import { inspectContainer } from '../containers/inspect';
+import { runServiceContainer } from '../containers/service-container';
+import { useTestDocker } from '../../../../test/support/docker';
+import { serviceEnv } from '../../../../test/support/services';
+import { containerTarget } from './container-target';
+import type { StagedFile } from './target';
+
+const t = useTestDocker();
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+
+// eslint-disable-next-line @typescript-eslint/require-await -- an async source, like the publisher's
+async function* files(count: number, tag: string): AsyncGenerator<StagedFile> {
+  for (let i = 0; i < count; i++)
+    yield { path: `f/${i}.html`, kind: 'file', content: Buffer.from(`${tag} ${i}\n`) };
+}
+
+describe('containerTarget close()', () => {
+  it('removes the helper only once its later work is done: no lock, nothing half-linked, and a new helper stages on top', async () => {
+    const data = (
+      await createDataContainer(t.docker, {
+        name: t.name('www'),
+        image: serviceEnv().imageBusybox,
+        volumes: ['/www'],
+        labels: t.labels,
+      })
+    )._unsafeUnwrap();
+    const reader = (
+      await runServiceContainer(t.docker, {
+        name: t.name('reader'),
+        image: serviceEnv().imageBusybox,
+        command: ['sleep', '600'],
+        volumesFrom: [data.name],
+        network: 'none',
+        labels: t.labels,
+      })
+    )._unsafeUnwrap();
+    const ls = async (dir: string): Promise<string[]> => {
+      const r = (
+        await reader.exec(['sh', '-c', `ls -A /www/.berth/${dir} 2>/dev/null || :`])
+      )._unsafeUnwrap();
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+    const helper = () =>
+      inspectContainer(t.docker, `${data.name}-berth-helper`, { exactName: true }).map(
+        (c) => c?.id,
+      );
+    const target = () =>
+      containerTarget(t.docker, { container: data.name, path: '/www', labels: t.labels });
+
+    // 3,000 files: linking the next stage's copy of them (cp -al, after the answer) takes a while.
+    const first = target();
+    const staged = await first.stage({
+      commit: A,
+      files: files(3000, 'a'),
+      deleted: [],
+      replaced: [],
+      mtime: new Date(),
+      expectActive: undefined,
+      activate: {},
+    });
+    expect(staged._unsafeUnwrap().state).toMatchObject({ active: A });
+    const firstHelper = (await helper())._unsafeUnwrap();
+    expect(firstHelper).toBeDefined();
+    (await first.close())._unsafeUnwrap();
+
+    expect((await helper())._unsafeUnwrap()).toBeUndefined();
+    expect(await ls('')).not.toContain('lock');
+    // The later work ran to its end: the next stage's copy is in place, nothing is left under
+    // the removed helper's host name (no prune would ever take that for abandoned).
+    expect(await ls('staging')).toEqual([`next.${A}`]);
+    expect(
+      [...(await ls('staging')), ...(await ls('trash'))].filter((e) => e.includes('~')),
+    ).toEqual([]);
+
+    const second = target();
+    const next = await second.stage({
+      commit: B,
+      base: A,
+      files: files(1, 'b'),
+      deleted: [],
+      replaced: ['f/0.html'],
+      mtime: new Date(),
+      expectActive: A,
+      activate: {},
+    });
+    expect(next._unsafeUnwrap().state).toMatchObject({ active: B, previous: A });
+    expect((await helper())._unsafeUnwrap()).not.toBe(firstHelper);
+    (await second.close())._unsafeUnwrap();
+    expect(await ls('')).not.toContain('lock');
+    expect(await ls('staging')).toEqual([`next.${B}`]);
+    const served = (
+      await reader.exec(['cat', '/www/current/f/0.html', '/www/current/f/2999.html'])
+    )._unsafeUnwrap();
+    expect(served.stdout).toBe('b 0\na 2999\n');
+  });
+});
