@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { rerunWithExtraCa, savedExtraCa } from './extra-ca';
 import { fastNameCall } from './fast-path';
-import { directNames } from './name-direct';
+import { directNames, remainingMs } from './name-direct';
 import type * as NameFull from './name-full';
 import { endQuietlyOnClosedOutput } from './process-io';
 import { writeOutcome } from './write-outcome';
@@ -30,11 +30,20 @@ void directNames(call, process.env).then(async (outcome) => {
     process.stdout.write('', () => process.exit(outcome.exitCode));
     return;
   }
+  // `--timeout` bounds the whole command: the full lookup gets what the direct path left of it
+  // (counted from this process's start).
+  const left = remainingMs(call.globals.timeoutMs, performance.now());
   // The full lookup may reach the engine over TLS: with the certificates bin/berth put aside.
   const saved = savedExtraCa();
-  if (saved !== undefined) return rerunWithExtraCa(saved, join(__dirname, 'name-full.cjs'), argv);
+  if (saved !== undefined)
+    return rerunWithExtraCa(saved, join(__dirname, 'name-full.cjs'), [
+      ...argv,
+      ...(left === undefined ? [] : [`--timeout=${left}ms`]),
+    ]);
   // A path built at run time, so that the bundler leaves this require alone.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const full = require(join(__dirname, 'name-full.cjs')) as typeof NameFull;
-  process.exitCode = await full.runFullName(call);
+  process.exitCode = await full.runFullName(
+    left === undefined ? call : { ...call, globals: { ...call.globals, timeoutMs: left } },
+  );
 });

@@ -22,6 +22,9 @@ export interface Connectors {
  * The whole library, loaded when a command first connects (not by `berth --help`). The
  * `berth name` fast path gives only the connectors it bundled instead (fast-name.ts).
  */
+/** How long connectDocker waits for the engine's first ping by default (its own default). */
+const DOCKER_PING_MS = 5_000;
+
 export const wholeLibrary = (): Promise<Connectors> => import('@berth/core');
 
 /** The options every command takes (`berth --help` lists them). */
@@ -122,6 +125,10 @@ export function commandContext(
         connectDocker({
           env: io.env,
           ...(globals.dockerHost !== undefined && { host: globals.dockerHost }),
+          // --timeout bounds the engine's first ping too (never longer than its own 5 s).
+          ...(globals.timeoutMs !== undefined && {
+            timeoutMs: Math.min(globals.timeoutMs, DOCKER_PING_MS),
+          }),
           ...(io.signal && { signal: io.signal }),
         }),
       ),

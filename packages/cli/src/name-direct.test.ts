@@ -3,7 +3,13 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseContainerRef } from '../../core/src/docker/refs';
-import { DIRECT_REF, parseInspectAnswer } from './name-direct';
+import {
+  DIRECT_PATIENCE_MS,
+  DIRECT_REF,
+  directPatienceMs,
+  parseInspectAnswer,
+  remainingMs,
+} from './name-direct';
 
 describe('DIRECT_REF', () => {
   it('takes only references the library accepts too', () => {
@@ -74,5 +80,18 @@ describe('parseInspectAnswer', () => {
     ]) {
       expect(parseInspectAnswer(response), response.toString('latin1')).toBeUndefined();
     }
+  });
+});
+
+describe('the --timeout budget of the direct path and the full lookup after it', () => {
+  it('gives the direct attempt at most half of --timeout, and the full lookup what is left', () => {
+    expect(directPatienceMs(undefined)).toBe(DIRECT_PATIENCE_MS);
+    expect(directPatienceMs(60_000)).toBe(DIRECT_PATIENCE_MS);
+    expect(directPatienceMs(1_000)).toBe(500);
+    expect(directPatienceMs(300)).toBe(150);
+    expect(remainingMs(undefined, 800)).toBeUndefined();
+    expect(remainingMs(1_000, 560.2)).toBe(440);
+    // Spent already: the full lookup still runs, and says so at once.
+    expect(remainingMs(1_000, 5_000)).toBe(1);
   });
 });

@@ -26,8 +26,22 @@ export const DIRECT_MAX_REFS = 8;
  */
 export const DIRECT_REF = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** How long the engine may take; then the full lookup runs (as long as connectDocker's first ping). */
-const PATIENCE_MS = 5_000;
+/**
+ * How long the direct path waits for the engine before the full lookup runs. A local engine
+ * answers an inspect in milliseconds; one that does not within a second gets the full lookup
+ * (its ping, and its words for what is wrong). With `--timeout`, at most half of it: the full
+ * lookup gets what is left (bin-name.ts), so the whole command stays within `--timeout`.
+ */
+export const DIRECT_PATIENCE_MS = 1_000;
+
+/** What is left of `--timeout` after `elapsedMs` (at least 1 ms); undefined without one. */
+export function remainingMs(timeoutMs: number | undefined, elapsedMs: number): number | undefined {
+  return timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(timeoutMs - elapsedMs));
+}
+
+export function directPatienceMs(timeoutMs: number | undefined): number {
+  return timeoutMs === undefined ? DIRECT_PATIENCE_MS : Math.min(DIRECT_PATIENCE_MS, timeoutMs / 2);
+}
 
 /** The socket `berth name` would reach, when that is a local socket; else undefined. */
 function directSocket(call: FastNameCall, env: Environment): string | undefined {
@@ -127,9 +141,7 @@ export async function directNames(
     return undefined;
   const socketPath = directSocket(call, env);
   if (!socketPath) return undefined;
-  const patience = AbortSignal.timeout(
-    Math.min(call.globals.timeoutMs ?? PATIENCE_MS, PATIENCE_MS),
-  );
+  const patience = AbortSignal.timeout(directPatienceMs(call.globals.timeoutMs));
   // The engine looks `/web` up as `web` (see the library's lookupKey): the slash is not sent.
   const answers = await Promise.all(
     call.refs.map((ref) => inspect(socketPath, ref.replace(/^\//, ''), patience)),
