@@ -98,6 +98,9 @@ export function containerTarget(
   const description = `container ${options.container}:${options.path}`;
   const timeoutMs = options.timeoutMs ?? 120_000;
   let runner: string | undefined = options.execIn;
+  /** The helper this target last ran in (close() removes it), and the execs it opened there. */
+  let helper: string | undefined;
+  const ownExecs = new Set<string>();
   let session: ScriptSession | undefined;
   const sessionIn = (id: string): ScriptSession => {
     if (session?.containerId !== id) {
@@ -105,6 +108,21 @@ export function containerTarget(
       session = new ScriptSession(docker, id);
     }
     return session;
+  };
+  const endSession = (how: 'close' | 'drain'): Promise<void> => {
+    const ending = session;
+    session = undefined;
+    if (!ending) return Promise.resolve();
+    for (const id of ending.execIds) ownExecs.add(id);
+    if (how === 'drain') return ending.drain();
+    ending.close();
+    return Promise.resolve();
+  };
+  // The helper may be gone under this target (another process removed it, or the engine
+  // restarted): after a failure to run there, the next script looks for it (or makes it) again.
+  const forgetRunner = () => {
+    void endSession('close');
+    if (options.execIn === undefined) runner = undefined;
   };
   // What the last script saw: this target is normally the only writer, and each write checks it.
   let known: ReleaseState | undefined;
@@ -127,7 +145,7 @@ export function containerTarget(
           dataContainer: options.container,
           ...(options.helperImage !== undefined && { image: options.helperImage }),
           ...(options.labels && { labels: options.labels }),
-        }).map((id) => (runner = id));
+        }).map((id) => (runner = helper = id));
 
   const fail = (operation: string, result: ExecResult, expected?: string): TargetError => {
     const stderr = result.stderr.trim();
@@ -180,14 +198,19 @@ export function containerTarget(
       .andThen((id) =>
         // A small input (the hot path: a few changed files) goes through the session; a large
         // one streams through an exec of its own.
-        ResultAsync.fromPromise(upTo(stdin, SESSION_INPUT_BYTES), broken).andThen((input) =>
-          input.whole
-            ? ResultAsync.fromPromise(
-                sessionIn(id).run(body, argv, input.whole, { timeoutMs, signal }),
-                broken,
-              )
-            : viaExec(id, input.stream),
-        ),
+        ResultAsync.fromPromise(upTo(stdin, SESSION_INPUT_BYTES), broken)
+          .andThen((input) =>
+            input.whole
+              ? ResultAsync.fromPromise(
+                  sessionIn(id).run(body, argv, input.whole, { timeoutMs, signal }),
+                  broken,
+                )
+              : viaExec(id, input.stream),
+          )
+          .mapErr((error) => {
+            forgetRunner();
+            return error;
+          }),
       )
       .andThen((result) => {
         if (result.exitCode !== 0) {
@@ -338,17 +361,24 @@ export function containerTarget(
       // The session's loop finishes the work left for after its last answer (pruning, under
       // the volume's lock) before the helper goes: killed there, it would leave the lock for
       // the next writer to wait 30 s on, and its work aside under a host name nobody has.
-      const closing = session;
-      session = undefined;
-      const drained = ResultAsync.fromSafePromise(closing?.drain() ?? Promise.resolve());
-      if (options.execIn !== undefined || runner === undefined) return drained;
-      const id = runner;
-      runner = undefined;
-      return drained.andThen(() =>
-        dockerCall('remove helper', () => clientOf(docker).getContainer(id).remove({ force: true }))
-          .map(() => undefined)
-          .orElse((e) => (e.statusCode === 404 ? okAsync(undefined) : errAsync(e))),
-      );
+      const drained = ResultAsync.fromSafePromise(endSession('drain'));
+      const id = helper;
+      helper = undefined;
+      if (options.execIn === undefined) runner = undefined;
+      if (id === undefined) return drained;
+      const client = clientOf(docker);
+      return drained
+        .andThen(() => dockerCall('inspect helper', () => client.getContainer(id).inspect()))
+        .andThen((found) => {
+          // Another writer's script or session runs there (a `berth watch` beside this one-off
+          // publish): the helper stays for it, and the last one to close removes it.
+          const others = (found.ExecIDs ?? []).filter((e) => !ownExecs.has(e));
+          if (others.length > 0) return okAsync(undefined);
+          return dockerCall('remove helper', () =>
+            client.getContainer(id).remove({ force: true }),
+          ).map(() => undefined);
+        })
+        .orElse((e) => (e.statusCode === 404 ? okAsync(undefined) : errAsync(e)));
     },
   };
 }

@@ -62,6 +62,8 @@ export class ScriptSession {
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private partial = '';
+  /** The ids of the execs this session opened (a new one after each break). */
+  readonly execIds = new Set<string>();
 
   constructor(
     private readonly docker: DockerConnection,
@@ -177,6 +179,7 @@ export class ScriptSession {
           AttachStdout: true,
           AttachStderr: true,
         });
+      this.execIds.add(exec.id);
       const stream = await exec.start({ hijack: true, stdin: true });
       this.partial = '';
       const demuxer = new StreamDemuxer(
