@@ -1,14 +1,12 @@
-import { ResultAsync, errAsync, okAsync } from 'neverthrow';
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
 import { berthError, describeCause } from '../errors';
-import { dockerCall } from '../docker/api';
-import { clientOf, type DockerConnection } from '../docker/connection';
-import { execInContainer, type ExecResult } from '../containers/exec';
+import type { DockerConnection } from '../docker/connection';
+import type { ExecResult } from '../containers/exec';
 import { randomBytes } from 'node:crypto';
 import { parseCheckOutput } from './container-check';
-import { ensureHelperContainer } from './helper-container';
 import { ManifestBuilder } from './manifest-builder';
 import { serializeManifest, type ReleaseCheck, type ReleaseManifest } from './release-manifest';
-import { ScriptSession } from './script-session';
+import { scriptRunner } from './script-runner';
 import {
   ACTIVATE_SCRIPT,
   CHECK_SCRIPT,
@@ -51,36 +49,6 @@ export interface ContainerTargetOptions {
   readonly timeoutMs?: number;
 }
 
-/** Inputs up to this size go through the target's script session; larger ones get an exec. */
-const SESSION_INPUT_BYTES = 4 * 1024 * 1024;
-
-/**
- * The first `limit` bytes of `input`: the whole of it as one buffer when it is no longer (or
- * there is none), else a stream that yields what was read and then the rest.
- */
-async function upTo(
-  input: AsyncIterable<Buffer> | undefined,
-  limit: number,
-): Promise<{ whole: Buffer; stream?: never } | { whole?: never; stream: AsyncIterable<Buffer> }> {
-  if (!input) return { whole: Buffer.alloc(0) };
-  const iterator = input[Symbol.asyncIterator]();
-  const read: Buffer[] = [];
-  let size = 0;
-  while (size <= limit) {
-    const next = await iterator.next();
-    if (next.done) return { whole: Buffer.concat(read) };
-    read.push(next.value);
-    size += next.value.length;
-  }
-  return {
-    stream: (async function* () {
-      yield* read;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next())
-        yield next.value;
-    })(),
-  };
-}
-
 /** Paths past this many bytes of argv go as a full upload instead (argv has a size limit). */
 const MAX_ARGV_BYTES = 64 * 1024;
 
@@ -89,7 +57,9 @@ const MAX_ARGV_BYTES = 64 * 1024;
  * remote engine too): every step is one small shell script, the new files going in as a tar on
  * its stdin. Scripts run through one long-lived `exec` (see `script-session.ts`), so the hot
  * path — stage a few changed files and swap — sends no request to the engine once it is open;
- * an input over 4 MB streams through an `exec` of its own. `close()` ends it.
+ * an input over 4 MB streams through an `exec` of its own. Where they run, and when the helper
+ * goes, is `script-runner.ts`; `close()` ends the session and removes the helper, unless
+ * another writer still runs in it.
  */
 export function containerTarget(
   docker: DockerConnection,
@@ -97,33 +67,13 @@ export function containerTarget(
 ): ContentTarget {
   const description = `container ${options.container}:${options.path}`;
   const timeoutMs = options.timeoutMs ?? 120_000;
-  let runner: string | undefined = options.execIn;
-  /** The helper this target last ran in (close() removes it), and the execs it opened there. */
-  let helper: string | undefined;
-  const ownExecs = new Set<string>();
-  let session: ScriptSession | undefined;
-  const sessionIn = (id: string): ScriptSession => {
-    if (session?.containerId !== id) {
-      session?.close();
-      session = new ScriptSession(docker, id);
-    }
-    return session;
-  };
-  const endSession = (how: 'close' | 'drain'): Promise<void> => {
-    const ending = session;
-    session = undefined;
-    if (!ending) return Promise.resolve();
-    for (const id of ending.execIds) ownExecs.add(id);
-    if (how === 'drain') return ending.drain();
-    ending.close();
-    return Promise.resolve();
-  };
-  // The helper may be gone under this target (another process removed it, or the engine
-  // restarted): after a failure to run there, the next script looks for it (or makes it) again.
-  const forgetRunner = () => {
-    void endSession('close');
-    if (options.execIn === undefined) runner = undefined;
-  };
+  const runner = scriptRunner(docker, {
+    dataContainer: options.container,
+    timeoutMs,
+    ...(options.execIn !== undefined && { execIn: options.execIn }),
+    ...(options.helperImage !== undefined && { helperImage: options.helperImage }),
+    ...(options.labels && { labels: options.labels }),
+  });
   // What the last script saw: this target is normally the only writer, and each write checks it.
   let known: ReleaseState | undefined;
   /** Manifests of releases this target wrote or read: a stage over a base needs the base's. */
@@ -138,15 +88,6 @@ export function containerTarget(
       : undefined;
 
   const mounted = targetMountCheck(docker, options.container, options.path);
-  const execContainer = (): ResultAsync<string, TargetError> =>
-    runner !== undefined
-      ? okAsync(runner)
-      : ensureHelperContainer(docker, {
-          dataContainer: options.container,
-          ...(options.helperImage !== undefined && { image: options.helperImage }),
-          ...(options.labels && { labels: options.labels }),
-        }).map((id) => (runner = helper = id));
-
   const fail = (operation: string, result: ExecResult, expected?: string): TargetError => {
     const stderr = result.stderr.trim();
     if (result.exitCode === EXIT_STATE_CHANGED) {
@@ -178,12 +119,6 @@ export function containerTarget(
   ): ResultAsync<{ state: ReleaseState; stdout: string }, TargetError> => {
     if (invalid) return errAsync(invalid);
     const argv = [options.path, ...args];
-    const viaExec = (id: string, input?: AsyncIterable<Buffer>) =>
-      execInContainer(docker, id, ['sh', '-c', body, 'berth', ...argv], {
-        timeoutMs,
-        ...(input && { stdin: input }),
-        ...(signal && { signal }),
-      });
     // The files could not be produced (a blob unreadable), or the session broke.
     const broken = (cause: unknown) =>
       berthError.targetIo({
@@ -194,24 +129,7 @@ export function containerTarget(
       });
     // Checked before the first step: a path off the container's volumes would lose the content.
     return mounted()
-      .andThen(execContainer)
-      .andThen((id) =>
-        // A small input (the hot path: a few changed files) goes through the session; a large
-        // one streams through an exec of its own.
-        ResultAsync.fromPromise(upTo(stdin, SESSION_INPUT_BYTES), broken)
-          .andThen((input) =>
-            input.whole
-              ? ResultAsync.fromPromise(
-                  sessionIn(id).run(body, argv, input.whole, { timeoutMs, signal }),
-                  broken,
-                )
-              : viaExec(id, input.stream),
-          )
-          .mapErr((error) => {
-            forgetRunner();
-            return error;
-          }),
-      )
+      .andThen(() => runner.run({ body, argv, stdin, signal }, broken))
       .andThen((result) => {
         if (result.exitCode !== 0) {
           known = undefined;
@@ -357,28 +275,6 @@ export function containerTarget(
       script('prune', PRUNE_SCRIPT, [String(keep)], undefined, o.signal).map((r) =>
         prunedIn(r.stdout),
       ),
-    close: () => {
-      // The session's loop finishes the work left for after its last answer (pruning, under
-      // the volume's lock) before the helper goes: killed there, it would leave the lock for
-      // the next writer to wait 30 s on, and its work aside under a host name nobody has.
-      const drained = ResultAsync.fromSafePromise(endSession('drain'));
-      const id = helper;
-      helper = undefined;
-      if (options.execIn === undefined) runner = undefined;
-      if (id === undefined) return drained;
-      const client = clientOf(docker);
-      return drained
-        .andThen(() => dockerCall('inspect helper', () => client.getContainer(id).inspect()))
-        .andThen((found) => {
-          // Another writer's script or session runs there (a `berth watch` beside this one-off
-          // publish): the helper stays for it, and the last one to close removes it.
-          const others = (found.ExecIDs ?? []).filter((e) => !ownExecs.has(e));
-          if (others.length > 0) return okAsync(undefined);
-          return dockerCall('remove helper', () =>
-            client.getContainer(id).remove({ force: true }),
-          ).map(() => undefined);
-        })
-        .orElse((e) => (e.statusCode === 404 ? okAsync(undefined) : errAsync(e)));
-    },
+    close: () => runner.close(),
   };
 }
