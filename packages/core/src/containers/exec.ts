@@ -22,6 +22,12 @@ export interface ExecOptions {
   /** Written to the command's stdin, which is then closed; an iterable streams with backpressure. */
   readonly stdin?: string | Buffer | AsyncIterable<Buffer>;
   readonly signal?: AbortSignal;
+  /**
+   * Told the exec's id once the engine made it: a command cut short by the signal or the
+   * deadline goes on in the container, and a caller may want to wait for it (its id is listed
+   * in the container's `ExecIDs` while it runs).
+   */
+  readonly onCreated?: (execId: string) => void;
 }
 
 export interface ExecResult {
@@ -63,6 +69,7 @@ export function execInContainer(
         ...(options.workingDir !== undefined && { WorkingDir: options.workingDir }),
         ...(options.user !== undefined && { User: options.user }),
       });
+      options.onCreated?.(exec.id);
       const stream = await exec.start({
         hijack: true,
         stdin: options.stdin !== undefined,

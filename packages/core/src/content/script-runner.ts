@@ -47,6 +47,9 @@ export interface ScriptRunner {
   close(): ResultAsync<void, DockerApiError>;
 }
 
+/** How long close() waits for a script of its own still running in the helper. */
+const SETTLE_MS = 30_000;
+
 /** Inputs up to this size go through the session; larger ones get an exec of their own. */
 const SESSION_INPUT_BYTES = 4 * 1024 * 1024;
 
@@ -109,6 +112,24 @@ export function scriptRunner(docker: DockerConnection, options: ScriptRunnerOpti
           ...(options.labels && { labels: options.labels }),
         }).map((id) => (runner = helper = id));
 
+  /**
+   * The helper, inspected once no script of this runner runs there any more: one cut short (an
+   * abort, a deadline) goes on in the container to its end, its commit point and the unlock
+   * included, which removing the helper would cut. At most SETTLE_MS.
+   */
+  const settled = (id: string) => {
+    const inspect = () =>
+      dockerCall('inspect helper', () => clientOf(docker).getContainer(id).inspect());
+    const deadline = Date.now() + SETTLE_MS;
+    const look = (): ReturnType<typeof inspect> =>
+      inspect().andThen((found) =>
+        (found.ExecIDs ?? []).some((e) => ownExecs.has(e)) && Date.now() < deadline
+          ? ResultAsync.fromSafePromise(new Promise((r) => setTimeout(r, 50))).andThen(look)
+          : okAsync(found),
+      );
+    return look();
+  };
+
   return {
     run: ({ body, argv, stdin, signal }, broken) =>
       place().andThen((id) =>
@@ -125,6 +146,7 @@ export function scriptRunner(docker: DockerConnection, options: ScriptRunnerOpti
                   timeoutMs,
                   stdin: input.stream,
                   ...(signal && { signal }),
+                  onCreated: (exec) => ownExecs.add(exec),
                 }),
           )
           .mapErr((error) => {
@@ -143,7 +165,7 @@ export function scriptRunner(docker: DockerConnection, options: ScriptRunnerOpti
       if (id === undefined) return drained;
       const client = clientOf(docker);
       return drained
-        .andThen(() => dockerCall('inspect helper', () => client.getContainer(id).inspect()))
+        .andThen(() => settled(id))
         .andThen((found) => {
           const others = (found.ExecIDs ?? []).filter((e) => !ownExecs.has(e));
           if (others.length > 0) return okAsync(undefined);
