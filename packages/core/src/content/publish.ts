@@ -171,8 +171,15 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
   const attempt = (commit: string): ResultAsync<PublishReport, PublishError> => {
     // Read the new tree while the target answers (the first answer may start a helper container).
     const nextTree = treeOf(commit);
+    const limits = signal ? { signal } : {};
     return target
-      .state(signal ? { signal } : {})
+      .state(limits)
+      // "Already active" is a claim about the disk: a target's remembered state may be stale
+      // (another writer swapped since, say a one-off `berth publish`), so it is read again.
+      // Any other answer is checked by the swap itself (it expects the active release).
+      .andThen((state) =>
+        state.active === commit ? target.state({ ...limits, fresh: true }) : okAsync(state),
+      )
       .andThen((state) =>
         ResultAsync.combine([
           checkOf(state.active, verify),
