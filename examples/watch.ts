@@ -76,8 +76,13 @@ if (forever) {
     console.log(`${new Date().toISOString()} ${event.type}${detail}`);
   }
 } else {
-  // Jenkins again: wait until every live node serves the commit.
-  const converged = await waitForConvergence(connected, key, { commit, timeoutMs: 30_000 });
+  // Jenkins again: wait until every live node serves the commit, having applied this
+  // announcement (a status from before it is no answer).
+  const converged = await waitForConvergence(connected, key, {
+    commit,
+    fromRevision: announced._unsafeUnwrap(),
+    timeoutMs: 30_000,
+  });
   let exitCode = 0;
   converged.match(
     (nodes) => {

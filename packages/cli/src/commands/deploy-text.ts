@@ -54,7 +54,9 @@ export function deployText(outcome: DeployOutcome): string {
       : 'no live node reported a status\n';
   const lagging = wait.nodes.filter((n) => !n.serving).length;
   const verdict = wait.converged
-    ? `all ${wait.nodes.length} live node${wait.nodes.length === 1 ? '' : 's'} serve ${outcome.commit.slice(0, 12)}\n`
+    ? wait.nodes.length === 1
+      ? `the 1 live node serves ${outcome.commit.slice(0, 12)}\n`
+      : `all ${wait.nodes.length} live nodes serve ${outcome.commit.slice(0, 12)}\n`
     : `not converged within ${wait.timeoutMs} ms: ${lagging} node${lagging === 1 ? '' : 's'} lagging${wait.nodes.length < wait.minNodes ? `, ${wait.nodes.length} of ${wait.minNodes} required nodes live` : ''}\n`;
   return head + nodes + verdict;
 }

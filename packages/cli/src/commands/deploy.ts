@@ -110,6 +110,8 @@ export function announceAndWait(
     );
     return waitForConvergence(etcd, options.key, {
       commit: options.commit,
+      // A node counts once it applied this announcement: a status from before it is no answer.
+      fromRevision: revision,
       minNodes,
       timeoutMs,
       ...(signal && { signal }),

@@ -100,6 +100,55 @@ describe('waitForConvergence', () => {
     expect(error.message).toMatch(/cdn-b serves nothing \(TargetIo: /);
   });
 
+  it('with fromRevision, takes no status written before the announcement for an answer', async () => {
+    // A rollback while the node backs off from a commit it cannot fetch: its status already
+    // names the rolled-back-to commit, from before, not from having applied the rollback.
+    const key = uniqueKey('from-revision');
+    (await announceRevision(etcd, key, { commit: commit(0) }))._unsafeUnwrap();
+    const node = await directoryNode({
+      etcd,
+      key,
+      url: repo.url,
+      nodeId: 'cdn-a',
+      retry: { initialMs: 1_500, maxMs: 1_500 },
+    });
+    nodes.push(node);
+    (await node.handle.ready)._unsafeUnwrap();
+    const before = node.handle.status();
+    expect(before).toMatchObject({ commit: commit(0), healthy: true });
+    (await announceRevision(etcd, key, { commit: 'e'.repeat(40) }))._unsafeUnwrap();
+    await expect
+      .poll(() => node.handle.status().failures, { timeout: 20_000, interval: 20 })
+      .toBeGreaterThan(0);
+
+    const revision = (await announceRevision(etcd, key, { commit: commit(0) }))._unsafeUnwrap();
+    const statuses = (
+      await waitForConvergence(etcd, key, {
+        commit: commit(0),
+        fromRevision: revision,
+        timeoutMs: 20_000,
+      })
+    )._unsafeUnwrap();
+    expect(statuses).toHaveLength(1);
+    expect(statuses[0]).toMatchObject({ commit: commit(0), ok: true });
+    expect(statuses[0]?.revision).toBeGreaterThanOrEqual(revision);
+
+    // A timeout names the node that serves the commit from before the announcement.
+    const later = (
+      await waitForConvergence(etcd, key, {
+        commit: commit(0),
+        fromRevision: revision + 1_000,
+        timeoutMs: 300,
+      })
+    )._unsafeUnwrapErr();
+    expect(later.message).toMatch(/cdn-a serves \w{12}, but has not applied revision \d+ yet/);
+    expect(
+      (
+        await waitForConvergence(etcd, key, { commit: commit(0), fromRevision: 0, timeoutMs: 300 })
+      )._unsafeUnwrapErr(),
+    ).toMatchObject({ kind: 'InvalidInput', field: 'fromRevision' });
+  });
+
   it('waits for enough live nodes and refuses a commit that is not a full SHA', async () => {
     const key = uniqueKey('few');
     (await announceRevision(etcd, key, { commit: commit(0) }))._unsafeUnwrap();

@@ -27,15 +27,38 @@ export interface WaitForConvergenceOptions {
   readonly statusPrefix?: string;
   /** How often the statuses are read. Default 100 ms. */
   readonly pollMs?: number;
+  /**
+   * The etcd revision of the announcement waited for (announceRevision's `revision`): a node
+   * counts only once its status says it applied that announcement or a later one. Without it, a
+   * status written before — the same commit announced again, a node still busy with (or backing
+   * off from) an older announcement — passes for an answer.
+   */
+  readonly fromRevision?: number;
 }
 
 /** Everything `waitForConvergence` can fail with. */
 export type WaitForConvergenceError =
   ConvergenceTimeoutError | EtcdFailure | InvalidInputError | AbortedError;
 
-/** Serving the commit, with its after-swap hooks done (a failing reload is not served yet). */
-const converged = (status: NodeStatus, commit: string) =>
-  status.commit === commit && status.pendingHook === undefined;
+/**
+ * Serving the commit, with its after-swap hooks done (a failing reload is not served yet), and
+ * having applied the announcement at `fromRevision` (or a later one) when that is given.
+ */
+const converged = (status: NodeStatus, commit: string, fromRevision?: number) =>
+  status.commit === commit &&
+  status.pendingHook === undefined &&
+  (fromRevision === undefined || (status.revision ?? 0) >= fromRevision);
+
+/** ", which has not applied revision N yet (at M)" for a node serving the commit from before. */
+function revisionNote(
+  status: NodeStatus | undefined,
+  commit: string,
+  fromRevision?: number,
+): string {
+  if (!status || fromRevision === undefined || status.commit !== commit) return '';
+  if ((status.revision ?? 0) >= fromRevision) return '';
+  return `, but has not applied revision ${fromRevision} yet (at ${status.revision ?? 'none'})`;
+}
 
 /** ", but its afterActivate of <target> fails" for a node whose hook is being retried. */
 function hookNote(live: readonly NodeStatus[], nodeId: string): string {
@@ -50,8 +73,9 @@ function timeoutError(
   minNodes: number,
   live: readonly NodeStatus[],
 ): ConvergenceTimeoutError {
+  const from = options.fromRevision;
   const lagging = live
-    .filter((s) => !converged(s, commit))
+    .filter((s) => !converged(s, commit, from))
     .map((s) => ({
       nodeId: s.nodeId,
       commit: s.commit,
@@ -59,12 +83,16 @@ function timeoutError(
       healthy: s.healthy,
       error: s.error ?? s.pendingHook?.error,
     }));
-  const done = live.filter((s) => converged(s, commit)).map((s) => s.nodeId);
+  const done = live.filter((s) => converged(s, commit, from)).map((s) => s.nodeId);
   const why = [
     ...(live.length < minNodes ? [`${live.length} live nodes of ${minNodes} required`] : []),
     ...lagging.map(
       (l) =>
-        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${hookNote(live, l.nodeId)}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
+        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${revisionNote(
+          live.find((s) => s.nodeId === l.nodeId),
+          commit,
+          from,
+        )}${hookNote(live, l.nodeId)}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
     ),
   ];
   return coordinationError.convergenceTimeout({
@@ -102,6 +130,9 @@ export function waitForConvergence(
   const prefix = checkStatusPrefix(key, options.statusPrefix ?? defaultStatusPrefix(key));
   if (prefix.isErr()) return errAsync(prefix.error);
   const pollMs = options.pollMs ?? 100;
+  const from = options.fromRevision;
+  if (from !== undefined && !(Number.isInteger(from) && from > 0))
+    return invalid('fromRevision', 'fromRevision must be a positive integer (an etcd revision)');
 
   const wait = async (): Promise<Result<readonly NodeStatus[], WaitForConvergenceError>> => {
     const deadline = performance.now() + options.timeoutMs;
@@ -123,7 +154,11 @@ export function waitForConvergence(
       });
       if (read.isOk()) {
         live = read.value.kvs.flatMap((kv) => decodeStatus(kv.value) ?? []);
-        if (live.length >= minNodes && live.every((s) => converged(s, commit))) return ok(live);
+        if (
+          live.length >= minNodes &&
+          live.every((s) => converged(s, commit, options.fromRevision))
+        )
+          return ok(live);
       } else if (read.error.kind === 'Aborted') {
         return err(read.error);
       } else {
