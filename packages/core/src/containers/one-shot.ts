@@ -31,6 +31,8 @@ export interface OneShotSpec {
   readonly signal?: AbortSignal;
   /** Default `missing`. */
   readonly pull?: PullPolicy;
+  /** Containers whose volumes (and the volumes they mount from others) it mounts, like `--volumes-from`. */
+  readonly volumesFrom?: readonly string[];
 }
 
 export interface OneShotResult {
@@ -108,7 +110,10 @@ export function runOneShotContainer(
         Labels: berthLabels('helper', labels.value),
         AttachStdout: false,
         AttachStderr: false,
-        HostConfig: { NetworkMode: network },
+        HostConfig: {
+          NetworkMode: network,
+          ...(spec.volumesFrom && { VolumesFrom: [...spec.volumesFrom] }),
+        },
       }),
     )
       .map((container) => container.id)

@@ -3,6 +3,8 @@ import { berthError, type BerthError } from '../errors';
 import { dockerCall } from '../docker/api';
 import { clientOf, type DockerConnection } from '../docker/connection';
 import { execInContainer } from '../containers/exec';
+import { inspectContainer } from '../containers/inspect';
+import { runOneShotContainer } from '../containers/one-shot';
 import type { ActivationHook } from './publish';
 
 export interface NginxHookOptions {
@@ -21,16 +23,34 @@ export interface NginxHookOptions {
  * A refusal is `NginxConfigInvalid` with nginx's own message, and the old release keeps serving.
  */
 export function nginxConfigCheck(options: NginxHookOptions): ActivationHook {
-  return (context) =>
-    execInContainer(
-      options.docker,
-      options.container,
-      ['nginx', '-t', '-c', `${context.releasePath}/${options.configFile ?? 'nginx.conf'}`],
-      {
-        timeoutMs: options.timeoutMs ?? 30_000,
-        ...(context.signal && { signal: context.signal }),
-      },
-    ).andThen((result): ResultAsync<void, BerthError> =>
+  return (context) => {
+    const command = [
+      'nginx',
+      '-t',
+      '-c',
+      `${context.releasePath}/${options.configFile ?? 'nginx.conf'}`,
+    ];
+    const limits = {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      ...(context.signal && { signal: context.signal }),
+    };
+    // nginx stopped (or paused) still reads current/ when it starts again: the check runs in a
+    // throwaway container of its image with its mounts, so a bad configuration never goes
+    // live unchecked. Only a container that does not exist (yet) leaves nothing to check with.
+    const checked = inspectContainer(options.docker, options.container).andThen(
+      (found): ResultAsync<{ exitCode: number; stdout: string; stderr: string }, BerthError> =>
+        found && (!found.running || found.paused)
+          ? runOneShotContainer(options.docker, {
+              image: found.image,
+              command,
+              volumesFrom: [found.id],
+              pull: 'never',
+              labels: { 'io.berth.check-for': found.name },
+              ...limits,
+            })
+          : execInContainer(options.docker, options.container, command, limits),
+    );
+    return checked.andThen((result): ResultAsync<void, BerthError> =>
       result.exitCode === 0
         ? okAsync(undefined)
         : errAsync(
@@ -41,6 +61,7 @@ export function nginxConfigCheck(options: NginxHookOptions): ActivationHook {
             }),
           ),
     );
+  };
 }
 
 interface TopAnswer {

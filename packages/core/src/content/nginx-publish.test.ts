@@ -2,6 +2,7 @@
 // nginx serving `root /www/current;` through --volumes-from, publishing over the Docker API alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKind } from '../errors';
+import { clientOf } from '../docker/connection';
 import type { ServiceContainer } from '../containers/service-container';
 import { LABEL_TEST_RUN, removeRunResources, useTestDocker } from '../../../../test/support/docker';
 import { commitFiles, useGitFixtures } from '../../../../test/support/git';
@@ -113,6 +114,50 @@ describe('publishing into a data container served by nginx', () => {
     expect((await www.state({ fresh: true }))._unsafeUnwrap().active).toBe(commits.b);
     expect(await get()).toEqual({ status: 200, config: 'b', body: page('B') });
   });
+
+  it.each(['stopped', 'paused'] as const)(
+    'checks the configuration with nginx %s too (a throwaway container of its image, its mounts), and refuses a bad one',
+    async (how) => {
+      const engine = clientOf(t.docker).getContainer(nginx.id);
+      const check = (commit: string) =>
+        publishCommit({
+          source,
+          commit,
+          target: config,
+          subdir: 'nginx/',
+          mountPath: '/etc/nginx',
+          beforeActivate: nginxConfigCheck({ docker: t.docker, container: nginx.id }),
+        });
+      const before = (await config.state({ fresh: true }))._unsafeUnwrap().active;
+      if (how === 'stopped') await engine.stop({ t: 5 });
+      else await engine.pause();
+      try {
+        // nginx reads current/ when it runs again: a bad configuration must not become it.
+        const error = (await check(commits.broken ?? ''))._unsafeUnwrapErr();
+        expect(error).toMatchObject({ kind: 'NginxConfigInvalid', commit: commits.broken });
+        expect((error as { output?: string }).output).toMatch(/\[emerg\].*"listen" directive/);
+        expect((await config.state({ fresh: true }))._unsafeUnwrap().active).toBe(before);
+        const other = before === commits.a ? commits.b : commits.a;
+        (await check(other ?? ''))._unsafeUnwrap();
+        expect((await config.state({ fresh: true }))._unsafeUnwrap().active).toBe(other);
+        // The throwaway containers are gone.
+        const left = await clientOf(t.docker).listContainers({
+          all: true,
+          filters: JSON.stringify({ label: ['io.berth.check-for'] }),
+        });
+        expect(left).toEqual([]);
+      } finally {
+        if (how === 'stopped') await engine.start();
+        else await engine.unpause();
+      }
+      await expect
+        .poll(async () => (await get().catch(() => ({ status: 0 }))).status, {
+          timeout: 20_000,
+          interval: 50,
+        })
+        .toBe(200);
+    },
+  );
 
   it('never serves a half-written or missing tree while publishing 100 times under load', async () => {
     const bodies = new Set([page('A'), page('B')]);
