@@ -60,4 +60,35 @@ describe('berth verify', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ verified: false, depth: 'full' });
   });
+
+  it('says plainly when the release checked is not the active one, and --require-active exits 1 for it', async () => {
+    const other = await commitFiles(repo, { 'index.html': 'two\n', 'a/b.txt': 'b\n' });
+    const source = openGitSource({
+      url: repo.url,
+      cacheDir: await fixtures.dir('berth-cli-verify-cache-2'),
+    })._unsafeUnwrap();
+    const own = await fixtures.dir('berth-cli-verify-active');
+    for (const c of [commit, other])
+      (await publishCommit({ source, commit: c, target: directoryTarget(own) }))._unsafeUnwrap();
+    const verify = async (...args: string[]) => {
+      const captured = captureIo();
+      const code = await run(['verify', '--dir', own, ...args], captured.io);
+      return { code, stdout: captured.stdout() };
+    };
+    // `commit` is a complete release still, no longer the one served.
+    const old = await verify('--commit', commit);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toMatch(new RegExp(`^verified ${commit} \\(NOT the active release\\) in `));
+    const required = await verify('--commit', commit, '--require-active');
+    expect(required.code).toBe(1);
+    expect(required.stdout).toMatch(
+      new RegExp(`^NOT ACTIVE: ${commit} \\(NOT the active release\\)`),
+    );
+    const json = await verify('--commit', commit, '--require-active', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ commit, active: false, verified: true });
+    const served = await verify('--commit', other, '--require-active');
+    expect(served.code).toBe(0);
+    expect(served.stdout).toMatch(new RegExp(`^verified ${other} \\(active\\)`));
+  });
 });

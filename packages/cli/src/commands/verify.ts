@@ -14,6 +14,7 @@ interface VerifyOptions extends TargetOptions {
   readonly repo?: string;
   readonly subdir?: string;
   readonly cacheDir?: string;
+  readonly requireActive?: boolean;
 }
 
 export function registerVerify(program: Command, runner: Runner): void {
@@ -31,11 +32,15 @@ export function registerVerify(program: Command, runner: Runner): void {
     .option('--subdir <dir>', 'the folder of the repository the release holds, e.g. site/')
     .option('--cache-dir <dir>', 'where fetched git objects are kept (with --repo)')
     .option('--exec-in <container>', 'run the checks in this running container instead of a helper')
+    .option(
+      '--require-active',
+      'exit 1 unless the release checked is the active one too: with --commit, "this node serves exactly <sha>"',
+    )
     .addHelpText(
       'after',
       examples([
         'berth verify --container www-content --path /www',
-        'berth verify --dir /srv/www --commit 3f2a9c1b07d4e5f60718293a4b5c6d7e8f901234 --json',
+        'berth verify --dir /srv/www --commit 3f2a9c1b07d4e5f60718293a4b5c6d7e8f901234 --require-active --json',
         'berth verify --container www-content --path /www --repo https://git.example.com/site.git --subdir site/',
       ]),
     )
@@ -70,8 +75,8 @@ function verify(context: CommandContext, options: VerifyOptions): ResultAsync<Re
       };
       return new ResultAsync(checked()).map((report): Report => ({
         document: { target: chosen.target.description, ...withoutManifest(report) },
-        text: verifiedText(report, chosen.target.description),
-        problem: !report.verified,
+        text: verifiedText(report, chosen.target.description, options.requireActive === true),
+        problem: !report.verified || (options.requireActive === true && !report.active),
       }));
     }),
   );
@@ -82,8 +87,10 @@ function withoutManifest(report: VerifyReport): Record<string, unknown> {
   return { ...rest, ...(manifest && { tree: manifest.tree }) };
 }
 
-function verifiedText(report: VerifyReport, target: string): string {
-  const which = `${report.commit}${report.active ? ' (active)' : ''} in ${target}`;
+function verifiedText(report: VerifyReport, target: string, requireActive: boolean): string {
+  const which = `${report.commit}${report.active ? ' (active)' : ' (NOT the active release)'} in ${target}`;
+  if (report.verified && !report.active && requireActive)
+    return `NOT ACTIVE: ${which}: its ${report.files} files are intact, but it is not what ${target} serves\n`;
   if (report.verified)
     return `verified ${which}: ${report.files} files, tree ${report.manifest?.tree ?? '?'}\n`;
   const shown = report.problems.slice(0, 50);
