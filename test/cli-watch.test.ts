@@ -117,6 +117,8 @@ describe('berth watch', () => {
     const synced = records.filter((r) => r.msg === 'synced' || r.event === 'synced');
     expect(synced.map((r) => r.commit)).toEqual([first, second]);
     expect(records.filter((r) => r.event === 'stopped')).toHaveLength(1);
+    // A status write the stop cut short is the stop, not a failure to report.
+    expect(records.filter((r) => r.event === 'status-failed')).toEqual([]);
     const byEvent = new Map<string, number>();
     for (const r of records.filter((r) => r.event !== undefined)) {
       const id = JSON.stringify([r.event, r.commit, (r as { revision?: number }).revision]);

@@ -59,6 +59,8 @@ export class StatusWriter {
   }
 
   private failed(error: EtcdFailure): void {
+    // A write cut short by stop() is the stop, not a failure to report (the lease is revoked).
+    if (this.stopped && error.kind === 'Aborted') return;
     this.failing = true;
     this.failures++;
     this.options.onFailure(error);
