@@ -13,6 +13,7 @@ import {
 } from '../../../../test/support/watch-fixtures';
 import { captureIo } from '../../test/capture-io';
 import { ExitCode, run } from '../program';
+import { statusReport } from './status';
 
 const fixtures = useGitFixtures();
 let etcd: EtcdConnection;
@@ -81,7 +82,10 @@ describe('berth status', () => {
         healthy: true,
         error: null,
         path: 'origin',
+        state: 'active',
+        waitingFor: null,
       });
+      expect(node).toHaveProperty('diskUsage');
       expect(Date.parse(node.since ?? '')).not.toBeNaN();
       expect(node.propagationMs).toEqual(expect.any(Number));
     }
@@ -90,7 +94,7 @@ describe('berth status', () => {
     expect(human.code).toBe(ExitCode.ok);
     expect(human.stdout).toContain(`${key} announces ${first} (by test#1)`);
     expect(human.stdout).toMatch(
-      /NODE\s+COMMIT\s+SINCE\s+HEALTHY\s+PATH\s+PROPAGATION\s+LAST ERROR/,
+      /NODE\s+COMMIT\s+SINCE\s+HEALTHY\s+PATH\s+PROPAGATION\s+DISK\s+LAST ERROR/,
     );
     expect(human.stdout).toMatch(
       new RegExp(`node-1\\s+${first.slice(0, 12)}\\s+\\S+\\s+yes\\s+origin\\s+\\d+ ms`),
@@ -142,5 +146,54 @@ describe('berth status', () => {
     expect(captured.stderr()).toMatch(
       /^EtcdUnreachable: no etcd member answered at http:\/\/127\.0\.0\.1:1/,
     );
+  });
+});
+
+describe('statusReport (the table and the document, from statuses)', () => {
+  const at = '2026-12-06T10:00:00.000Z';
+  const base = { revision: 7, ok: true, healthy: true, error: undefined, updatedAt: at };
+  it('shows a waiting node as waiting, not as an error, and the disk a node measured', () => {
+    const report = statusReport({
+      key: 'cdn/site',
+      announced: { revision: 'a'.repeat(40), commit: 'a'.repeat(40), form: 'json' },
+      announcedRevision: 7,
+      nodes: [
+        {
+          ...base,
+          nodeId: 'edge-1',
+          commit: 'a'.repeat(40),
+          activeSince: at,
+          diskUsage: {
+            cacheBytes: 3_000_000,
+            releasesBytes: 9_000_000,
+            measuredAt: at,
+          },
+        },
+        {
+          ...base,
+          nodeId: 'edge-2',
+          commit: undefined,
+          revision: undefined,
+          ok: false,
+          healthy: false,
+          error: { kind: 'NotFound', message: 'no data container www-content' },
+          waiting: { for: 'container', container: 'www-content', message: 'waiting', since: at },
+          state: 'waiting',
+        },
+      ],
+    } as Parameters<typeof statusReport>[0]);
+    expect(report.text).toMatch(
+      /edge-1\s+aaaaaaaaaaaa\s+\S+\s+yes\s+-\s+-\s+12\.0 MB \(cache 3\.0 MB\)/,
+    );
+    expect(report.text).toMatch(/edge-2\s+\(waiting for container www-content\)\s+-\s+no/);
+    expect(report.text).not.toContain('NotFound');
+    expect(report.document).toMatchObject({
+      nodes: [
+        { nodeId: 'edge-1', state: 'active', diskUsage: { cacheBytes: 3_000_000 } },
+        { nodeId: 'edge-2', state: 'waiting', waitingFor: 'www-content', diskUsage: null },
+      ],
+    });
+    // Waiting is not serving: the fleet is not converged.
+    expect(report.problem).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { readFleetStatus, type FleetStatus, type NodeStatus } from '@berth/core';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context';
+import { formatBytes } from '../render/progress';
 import { fleetOptions } from '../options/fleet-options';
 import { table } from '../render/table';
 import type { Report } from '../report';
@@ -27,6 +28,12 @@ export interface StatusRow {
   readonly propagationMs: number | null;
   /** How the commit reached the node: `carried`, `shared`, `origin` or `cache`; null if unknown. */
   readonly path: NonNullable<NodeStatus['path']> | null;
+  /** `waiting` while the node waits for a target's container to exist, else `active`. */
+  readonly state: 'active' | 'waiting';
+  /** The container it waits for, while `state` is `waiting`. */
+  readonly waitingFor: string | null;
+  /** The disk its git cache and releases take, as it last measured them; null if unknown. */
+  readonly diskUsage: NonNullable<NodeStatus['diskUsage']> | null;
   /** When the node last wrote its status. */
   readonly updatedAt: string;
 }
@@ -77,8 +84,22 @@ function row(node: NodeStatus, announced: string | undefined): StatusRow {
     error: node.error ?? null,
     propagationMs: node.lastSyncMs ?? null,
     path: node.path ?? null,
+    state: node.waiting ? 'waiting' : 'active',
+    waitingFor: node.waiting?.container ?? null,
+    diskUsage: node.diskUsage ?? null,
     updatedAt: node.updatedAt,
   };
+}
+
+/** The cache and the releases, as the node measured them: `12.0 MB (cache 3.1 MB)`. */
+function diskText(usage: StatusRow['diskUsage']): string {
+  if (!usage) return '-';
+  const { cacheBytes, releasesBytes } = usage;
+  if (cacheBytes === undefined && releasesBytes === undefined) return '-';
+  const total = (cacheBytes ?? 0) + (releasesBytes ?? 0);
+  return cacheBytes !== undefined
+    ? `${formatBytes(total)} (cache ${formatBytes(cacheBytes)})`
+    : formatBytes(total);
 }
 
 export function statusReport(fleet: FleetStatus): Report {
@@ -92,15 +113,18 @@ export function statusReport(fleet: FleetStatus): Report {
   const body =
     nodes.length > 0
       ? table(
-          ['node', 'commit', 'since', 'healthy', 'path', 'propagation', 'last error'],
+          ['node', 'commit', 'since', 'healthy', 'path', 'propagation', 'disk', 'last error'],
           nodes.map((n) => [
             n.nodeId,
-            `${n.commit?.slice(0, 12) ?? '(nothing yet)'}${announced !== undefined && !n.current ? ' LAGGING' : ''}`,
+            n.waitingFor !== null && n.commit === null
+              ? `(waiting for container ${n.waitingFor})`
+              : `${n.commit?.slice(0, 12) ?? '(nothing yet)'}${announced !== undefined && !n.current ? ' LAGGING' : ''}`,
             n.since ?? '-',
             n.healthy ? 'yes' : 'no',
             n.path ?? '-',
             n.propagationMs !== null ? `${Math.round(n.propagationMs)} ms` : '-',
-            n.error ? `${n.error.kind}: ${n.error.message}` : '',
+            diskText(n.diskUsage),
+            n.waitingFor !== null ? '' : n.error ? `${n.error.kind}: ${n.error.message}` : '',
           ]),
         )
       : 'no live node reported a status\n';
