@@ -181,7 +181,7 @@ describe('statusReport (the table and the document, from statuses)', () => {
           state: 'waiting',
         },
       ],
-    } as Parameters<typeof statusReport>[0]);
+    });
     expect(report.text).toMatch(
       /edge-1\s+aaaaaaaaaaaa\s+\S+\s+yes\s+-\s+-\s+12\.0 MB \(cache 3\.0 MB\)/,
     );
