@@ -3,11 +3,9 @@
 // the volume's lock). Killed there, the lock stayed behind under a host name no container has
 // any more, and the next writer (`berth watch` after a `berth publish`) waited 30 s for it.
 import { describe, expect, it } from 'vitest';
-import { createDataContainer } from '../containers/data-container';
 import { inspectContainer } from '../containers/inspect';
-import { runServiceContainer } from '../containers/service-container';
 import { useTestDocker } from '../../../../test/support/docker';
-import { serviceEnv } from '../../../../test/support/services';
+import { volumeReader, wwwData } from '../../../../test/support/www-volume';
 import { clientOf } from '../docker/connection';
 import { containerTarget } from './container-target';
 import type { StagedFile } from './target';
@@ -24,14 +22,7 @@ async function* files(count: number, tag: string): AsyncGenerator<StagedFile> {
 
 /** A data container with /www, a reader mounting it, and what a test needs to look at them. */
 async function setUp() {
-  const data = (
-    await createDataContainer(t.docker, {
-      name: t.name('www'),
-      image: serviceEnv().imageBusybox,
-      volumes: ['/www'],
-      labels: t.labels,
-    })
-  )._unsafeUnwrap();
+  const data = await wwwData(t);
   const helper = () =>
     inspectContainer(t.docker, `${data.name}-berth-helper`, { exactName: true }).map((c) => c?.id);
   const target = () =>
@@ -42,16 +33,7 @@ async function setUp() {
 describe('containerTarget close()', () => {
   it('removes the helper only once its later work is done: no lock, nothing half-linked, and a new helper stages on top', async () => {
     const { data, helper, target } = await setUp();
-    const reader = (
-      await runServiceContainer(t.docker, {
-        name: t.name('reader'),
-        image: serviceEnv().imageBusybox,
-        command: ['sleep', '600'],
-        volumesFrom: [data.name],
-        network: 'none',
-        labels: t.labels,
-      })
-    )._unsafeUnwrap();
+    const reader = await volumeReader(t, data.name);
     const ls = async (dir: string): Promise<string[]> => {
       const r = (
         await reader.exec(['sh', '-c', `ls -A /www/.berth/${dir} 2>/dev/null || :`])

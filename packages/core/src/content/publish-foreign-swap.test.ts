@@ -4,11 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDataContainer } from '../containers/data-container';
-import { runServiceContainer } from '../containers/service-container';
 import { useTestDocker } from '../../../../test/support/docker';
 import { commitFiles, useGitFixtures } from '../../../../test/support/git';
-import { serviceEnv } from '../../../../test/support/services';
+import { volumeReader, wwwData } from '../../../../test/support/www-volume';
 import { openGitSource } from '../git/source';
 import { containerTarget } from './container-target';
 import { directoryTarget } from './directory-target';
@@ -32,24 +30,8 @@ const places: Record<string, () => Promise<Place>> = {
     };
   },
   container: async () => {
-    const data = (
-      await createDataContainer(t.docker, {
-        name: t.name('www'),
-        image: serviceEnv().imageBusybox,
-        volumes: ['/www'],
-        labels: t.labels,
-      })
-    )._unsafeUnwrap();
-    const reader = (
-      await runServiceContainer(t.docker, {
-        name: t.name('reader'),
-        image: serviceEnv().imageBusybox,
-        command: ['sleep', '600'],
-        volumesFrom: [data.name],
-        network: 'none',
-        labels: t.labels,
-      })
-    )._unsafeUnwrap();
+    const data = await wwwData(t);
+    const reader = await volumeReader(t, data.name);
     return {
       target: () =>
         containerTarget(t.docker, { container: data.name, path: '/www', labels: t.labels }),

@@ -2,11 +2,9 @@
 // cut short by an abort goes on in the helper to its end, and close() waits for it before it
 // removes the helper (Ctrl-C in `berth publish` during the commit point left the lock behind).
 import { describe, expect, it } from 'vitest';
-import { createDataContainer } from '../containers/data-container';
 import { inspectContainer } from '../containers/inspect';
-import { runServiceContainer } from '../containers/service-container';
 import { useTestDocker } from '../../../../test/support/docker';
-import { serviceEnv } from '../../../../test/support/services';
+import { volumeReader, wwwData } from '../../../../test/support/www-volume';
 import { scriptRunner } from './script-runner';
 
 const t = useTestDocker();
@@ -27,24 +25,8 @@ describe('scriptRunner', () => {
   ])(
     'close() after an aborted script %s waits for it to end before removing the helper',
     async (_, size) => {
-      const data = (
-        await createDataContainer(t.docker, {
-          name: t.name('www'),
-          image: serviceEnv().imageBusybox,
-          volumes: ['/www'],
-          labels: t.labels,
-        })
-      )._unsafeUnwrap();
-      const reader = (
-        await runServiceContainer(t.docker, {
-          name: t.name('reader'),
-          image: serviceEnv().imageBusybox,
-          command: ['sleep', '600'],
-          volumesFrom: [data.name],
-          network: 'none',
-          labels: t.labels,
-        })
-      )._unsafeUnwrap();
+      const data = await wwwData(t);
+      const reader = await volumeReader(t, data.name);
       const lock = async () =>
         (await reader.exec(['sh', '-c', 'cat /www/lock 2>/dev/null || :']))._unsafeUnwrap().stdout;
       const runner = scriptRunner(t.docker, {
