@@ -172,133 +172,132 @@ export function publishCommit(options: PublishOptions): ResultAsync<PublishRepor
     // Read the new tree while the target answers (the first answer may start a helper container).
     const nextTree = treeOf(commit);
     const limits = signal ? { signal } : {};
-    return (
-      target
-        .state(limits)
-        // "Already active" is a claim about the disk: a target's remembered state may be stale
-        // (another writer swapped since, say a one-off `berth publish`), so it is read again.
-        // Any other answer is checked by the swap itself (it expects the active release).
-        .andThen((state) =>
-          state.active === commit ? target.state({ ...limits, fresh: true }) : okAsync(state),
-        )
-        .andThen((state) =>
-          ResultAsync.combine([
-            checkOf(state.active, verify),
-            // A release of this commit that is there but not active is checked before it is used.
-            checkOf(commit, state.active !== commit && state.releases.includes(commit)),
-          ] as const).map(([activeCheck, ownCheck]) => ({ state, activeCheck, ownCheck })),
-        )
-        .andThen(({ state, activeCheck, ownCheck }): ResultAsync<PublishReport, PublishError> => {
-          const isActive = state.active === commit;
-          const damaged = isActive ? activeCheck : ownCheck;
-          const repair = damaged !== undefined && !damaged.verified;
-          const report = (
-            plan: ReleasePlan | undefined,
-            bytesSent: number,
-            gitlinks: PublishReport['gitlinks'],
-          ): PublishReport => ({
+    // "Already active" is a claim about the disk: a target's remembered state may be stale
+    // (another writer swapped since, say a one-off `berth publish`), so it is read again.
+    // Any other answer is checked by the swap itself (it expects the active release).
+    const onDisk = target
+      .state(limits)
+      .andThen((seen) =>
+        seen.active === commit ? target.state({ ...limits, fresh: true }) : okAsync(seen),
+      );
+    return onDisk
+      .andThen((state) =>
+        ResultAsync.combine([
+          checkOf(state.active, verify),
+          // A release of this commit that is there but not active is checked before it is used.
+          checkOf(commit, state.active !== commit && state.releases.includes(commit)),
+        ] as const).map(([activeCheck, ownCheck]) => ({ state, activeCheck, ownCheck })),
+      )
+      .andThen(({ state, activeCheck, ownCheck }): ResultAsync<PublishReport, PublishError> => {
+        const isActive = state.active === commit;
+        const damaged = isActive ? activeCheck : ownCheck;
+        const repair = damaged !== undefined && !damaged.verified;
+        const report = (
+          plan: ReleasePlan | undefined,
+          bytesSent: number,
+          gitlinks: PublishReport['gitlinks'],
+        ): PublishReport => ({
+          commit,
+          previous: state.active,
+          changed: {
+            added: plan?.added ?? [],
+            modified: plan?.modified ?? [],
+            deleted: plan?.deleted ?? [],
+          },
+          bytesSent,
+          durationMs: Math.round(performance.now() - started),
+          unchanged: plan === undefined,
+          repaired: repair && isActive,
+          gitlinks,
+        });
+        if (isActive && !repair) return okAsync(report(undefined, 0, []));
+        if (repair) {
+          options.onProgress?.({
+            phase: 'repairing',
             commit,
-            previous: state.active,
-            changed: {
-              added: plan?.added ?? [],
-              modified: plan?.modified ?? [],
-              deleted: plan?.deleted ?? [],
-            },
-            bytesSent,
-            durationMs: Math.round(performance.now() - started),
-            unchanged: plan === undefined,
-            repaired: repair && isActive,
-            gitlinks,
+            problems: damaged.problems.slice(0, 20),
           });
-          if (isActive && !repair) return okAsync(report(undefined, 0, []));
-          if (repair) {
-            options.onProgress?.({
-              phase: 'repairing',
-              commit,
-              problems: damaged.problems.slice(0, 20),
-            });
-          }
-          // Build on the active release only when it is whole (or unchecked, when asked not to).
-          const baseUsable =
-            !isActive &&
-            state.active !== undefined &&
-            state.releases.includes(state.active) &&
-            (activeCheck === undefined || activeCheck.verified);
+        }
+        // Build on the active release only when it is whole (or unchecked, when asked not to).
+        const baseUsable =
+          !isActive &&
+          state.active !== undefined &&
+          state.releases.includes(state.active) &&
+          (activeCheck === undefined || activeCheck.verified);
 
-          return ResultAsync.combine([
-            nextTree,
-            baseTree(baseUsable ? state.active : undefined),
-          ] as const)
-            .andThen(([next, base]) =>
-              symlinkTargets(source, next).andThen((links) => {
-                const verdict = judgeTree(next, links);
-                if (verdict.unsafe.length > 0) {
-                  return errAsync(
-                    berthError.unsafeTree({
-                      commit,
-                      paths: verdict.unsafe,
-                      message: `commit ${commit} is not published: ${verdict.unsafe.map((u) => `${u.path} (${u.reason})`).join(', ')}`,
-                    }),
-                  );
-                }
-                const files = next.filter((e) => e.mode !== '160000');
-                const plan = planRelease(base, files);
-                options.onProgress?.({
-                  phase: 'planned',
-                  files: plan.send.length,
-                  deleted: plan.deleted.length,
-                  incremental: base !== undefined,
-                });
-                const published = files.filter((e) => e.type === 'blob');
-                return okAsync({
-                  plan,
-                  incremental: base !== undefined,
-                  gitlinks: verdict.gitlinks,
-                  tree: treeIdOf(published, commit),
-                });
-              }),
-            )
-            .andThen(({ plan, incremental, gitlinks, tree }) => {
-              const activateNow = options.beforeActivate === undefined;
-              const expect = { active: state.active };
-              return target
-                .stage({
-                  commit,
-                  ...(incremental && state.active !== undefined && { base: state.active }),
-                  files: stagedFiles(source, plan.send, signal),
-                  deleted: incremental ? plan.deleted : [],
-                  replaced: incremental ? plan.modified : [],
-                  mtime: new Date(),
-                  expectActive: state.active,
-                  tree,
-                  ...(repair && { replaceExisting: true }),
-                  ...(activateNow && { activate: { keep } }),
-                  ...(signal && { signal }),
-                })
-                .andThen((staged) => {
-                  options.onProgress?.({ phase: 'staged', bytesSent: staged.bytesSent });
-                  const context: HookContext = {
+        return ResultAsync.combine([
+          nextTree,
+          baseTree(baseUsable ? state.active : undefined),
+        ] as const)
+          .andThen(([next, base]) =>
+            symlinkTargets(source, next).andThen((links) => {
+              const verdict = judgeTree(next, links);
+              if (verdict.unsafe.length > 0) {
+                return errAsync(
+                  berthError.unsafeTree({
                     commit,
-                    previous: state.active,
-                    releasePath: releasePath(commit),
-                    ...(signal && { signal }),
-                  };
-                  const activated: ResultAsync<unknown, PublishError> = activateNow
-                    ? okAsync(undefined)
-                    : (options.beforeActivate?.(context) ?? okAsync(undefined)).andThen(() =>
-                        target.activate(commit, { keep, expect, ...(signal && { signal }) }),
-                      );
-                  return activated
-                    .andThen(() => {
-                      options.onProgress?.({ phase: 'activated', commit });
-                      // Every change of what `current` serves, a swap to identical files included.
-                      return options.afterActivate?.(context) ?? okAsync(undefined);
-                    })
-                    .map(() => report(plan, staged.bytesSent, gitlinks));
-                });
-            });
-        })
-    );
+                    paths: verdict.unsafe,
+                    message: `commit ${commit} is not published: ${verdict.unsafe.map((u) => `${u.path} (${u.reason})`).join(', ')}`,
+                  }),
+                );
+              }
+              const files = next.filter((e) => e.mode !== '160000');
+              const plan = planRelease(base, files);
+              options.onProgress?.({
+                phase: 'planned',
+                files: plan.send.length,
+                deleted: plan.deleted.length,
+                incremental: base !== undefined,
+              });
+              const published = files.filter((e) => e.type === 'blob');
+              return okAsync({
+                plan,
+                incremental: base !== undefined,
+                gitlinks: verdict.gitlinks,
+                tree: treeIdOf(published, commit),
+              });
+            }),
+          )
+          .andThen(({ plan, incremental, gitlinks, tree }) => {
+            const activateNow = options.beforeActivate === undefined;
+            const expect = { active: state.active };
+            return target
+              .stage({
+                commit,
+                ...(incremental && state.active !== undefined && { base: state.active }),
+                files: stagedFiles(source, plan.send, signal),
+                deleted: incremental ? plan.deleted : [],
+                replaced: incremental ? plan.modified : [],
+                mtime: new Date(),
+                expectActive: state.active,
+                tree,
+                ...(repair && { replaceExisting: true }),
+                ...(activateNow && { activate: { keep } }),
+                ...(signal && { signal }),
+              })
+              .andThen((staged) => {
+                options.onProgress?.({ phase: 'staged', bytesSent: staged.bytesSent });
+                const context: HookContext = {
+                  commit,
+                  previous: state.active,
+                  releasePath: releasePath(commit),
+                  ...(signal && { signal }),
+                };
+                const activated: ResultAsync<unknown, PublishError> = activateNow
+                  ? okAsync(undefined)
+                  : (options.beforeActivate?.(context) ?? okAsync(undefined)).andThen(() =>
+                      target.activate(commit, { keep, expect, ...(signal && { signal }) }),
+                    );
+                return activated
+                  .andThen(() => {
+                    options.onProgress?.({ phase: 'activated', commit });
+                    // Every change of what `current` serves, a swap to identical files included.
+                    return options.afterActivate?.(context) ?? okAsync(undefined);
+                  })
+                  .map(() => report(plan, staged.bytesSent, gitlinks));
+              });
+          });
+      });
   };
 
   return source.resolve(options.commit, signal ? { signal } : {}).andThen((commit) => {
