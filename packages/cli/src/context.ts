@@ -16,15 +16,14 @@ import { progressLine, type ProgressLine } from './render/progress';
 export interface Connectors {
   readonly connectDocker: typeof connectDocker;
   readonly connectEtcd: typeof connectEtcd;
+  /** connectDocker's own bound on the engine's first ping. */
+  readonly DOCKER_PING_TIMEOUT_MS: number;
 }
 
 /**
  * The whole library, loaded when a command first connects (not by `berth --help`). The
  * `berth name` fast path gives only the connectors it bundled instead (fast-name.ts).
  */
-/** How long connectDocker waits for the engine's first ping by default (its own default). */
-const DOCKER_PING_MS = 5_000;
-
 export const wholeLibrary = (): Promise<Connectors> => import('@berth/core');
 
 /** The options every command takes (`berth --help` lists them). */
@@ -121,13 +120,13 @@ export function commandContext(
       };
     },
     docker: () =>
-      library().andThen(({ connectDocker }) =>
+      library().andThen(({ connectDocker, DOCKER_PING_TIMEOUT_MS }) =>
         connectDocker({
           env: io.env,
           ...(globals.dockerHost !== undefined && { host: globals.dockerHost }),
-          // --timeout bounds the engine's first ping too (never longer than its own 5 s).
+          // --timeout bounds the engine's first ping too (never longer than its own bound).
           ...(globals.timeoutMs !== undefined && {
-            timeoutMs: Math.min(globals.timeoutMs, DOCKER_PING_MS),
+            timeoutMs: Math.min(globals.timeoutMs, DOCKER_PING_TIMEOUT_MS),
           }),
           ...(io.signal && { signal: io.signal }),
         }),

@@ -2,7 +2,7 @@
 // the runner and the outcome are the full program's own, and only connectDocker and
 // resolveContainerNames of @berth/core are bundled with it (the library marks itself free of
 // side effects, so the bundler leaves the rest out).
-import { connectDocker, connectEtcd } from '@berth/core';
+import { DOCKER_PING_TIMEOUT_MS, connectDocker, connectEtcd } from '@berth/core';
 import { names } from './commands/name-lookup';
 import type { FastNameCall } from './fast-path';
 import type { CliIo } from './io';
@@ -18,7 +18,7 @@ export async function runFastName(call: FastNameCall, given: CliIo): Promise<num
     call.globals,
     call.flags,
     (context) => names(context, call.refs, call.flags),
-    () => Promise.resolve({ connectDocker, connectEtcd }),
+    () => Promise.resolve({ connectDocker, connectEtcd, DOCKER_PING_TIMEOUT_MS }),
   );
   writeOutcome(outcome, io, call.globals.json);
   return outcome.exitCode;

@@ -37,6 +37,7 @@ export {
 } from './errors';
 export {
   connectDocker,
+  DOCKER_PING_TIMEOUT_MS,
   type ConnectDockerError,
   type ConnectDockerOptions,
 } from './docker/connect';

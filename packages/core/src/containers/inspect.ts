@@ -20,9 +20,7 @@ export interface ContainerFacts {
   readonly imageId: string;
   readonly command: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
-  /** Running (a paused container is running too: `paused` says so). */
   readonly running: boolean;
-  readonly paused: boolean;
   readonly mounts: readonly MountFacts[];
   readonly volumesFrom: readonly string[];
   readonly networkMode: string;
@@ -33,7 +31,7 @@ interface InspectAnswer {
   Name: string;
   Image: string;
   Config?: { Image?: string; Cmd?: string[] | null; Labels?: Record<string, string> | null };
-  State?: { Running?: boolean; Paused?: boolean };
+  State?: { Running?: boolean };
   Mounts?: { Type?: string; Name?: string; Destination: string }[];
   HostConfig?: { VolumesFrom?: string[] | null; NetworkMode?: string };
 }
@@ -47,7 +45,6 @@ export function factsOf(answer: InspectAnswer): ContainerFacts {
     command: answer.Config?.Cmd ?? [],
     labels: answer.Config?.Labels ?? {},
     running: answer.State?.Running === true,
-    paused: answer.State?.Paused === true,
     mounts: (answer.Mounts ?? []).map((m) => ({
       type: m.Type ?? 'volume',
       destination: m.Destination,

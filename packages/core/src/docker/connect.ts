@@ -43,7 +43,8 @@ export interface ConnectDockerOptions {
 
 export type ConnectDockerError = DockerUnreachableError | InvalidInputError;
 
-const DEFAULT_TIMEOUT_MS = 5_000;
+/** How long connectDocker waits for the engine's first ping unless told (`timeoutMs`). */
+export const DOCKER_PING_TIMEOUT_MS = 5_000;
 
 type ModemOptions = Dockerode.DockerOptions;
 
@@ -175,7 +176,7 @@ function tryCandidate(
 export function connectDocker(
   options: ConnectDockerOptions = {},
 ): ResultAsync<DockerConnection, ConnectDockerError> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DOCKER_PING_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     return errAsync(
       berthError.invalidInput({
