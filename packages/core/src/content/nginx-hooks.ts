@@ -34,21 +34,26 @@ export function nginxConfigCheck(options: NginxHookOptions): ActivationHook {
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(context.signal && { signal: context.signal }),
     };
-    // nginx stopped (or paused) still reads current/ when it starts again: the check runs in a
-    // throwaway container of its image with its mounts, so a bad configuration never goes
-    // live unchecked. Only a container that does not exist (yet) leaves nothing to check with.
-    const checked = inspectContainer(options.docker, options.container).andThen(
-      (found): ResultAsync<{ exitCode: number; stdout: string; stderr: string }, BerthError> =>
-        found && (!found.running || found.paused)
-          ? runOneShotContainer(options.docker, {
-              image: found.image,
-              command,
-              volumesFrom: [found.id],
-              pull: 'never',
-              labels: { 'io.berth.check-for': found.name },
-              ...limits,
-            })
-          : execInContainer(options.docker, options.container, command, limits),
+    // nginx stopped (or paused: the engine refuses an exec with 409 either way) still reads
+    // current/ when it runs again: the check then runs in a throwaway container of its image
+    // with its mounts, so a bad configuration never goes live unchecked. Only a container that
+    // does not exist (yet) leaves nothing to check with.
+    const checked = execInContainer(options.docker, options.container, command, limits).orElse(
+      (error): ResultAsync<{ exitCode: number; stdout: string; stderr: string }, BerthError> =>
+        error.kind === 'DockerApi' && error.statusCode === 409
+          ? inspectContainer(options.docker, options.container).andThen((found) =>
+              found
+                ? runOneShotContainer(options.docker, {
+                    image: found.image,
+                    command,
+                    volumesFrom: [found.id],
+                    pull: 'never',
+                    labels: { 'io.berth.check-for': found.name },
+                    ...limits,
+                  })
+                : errAsync(error),
+            )
+          : errAsync(error),
     );
     return checked.andThen((result): ResultAsync<void, BerthError> =>
       result.exitCode === 0
