@@ -84,7 +84,7 @@ function row(node: NodeStatus, announced: string | undefined): StatusRow {
     error: node.error ?? null,
     propagationMs: node.lastSyncMs ?? null,
     path: node.path ?? null,
-    state: node.waiting ? 'waiting' : 'active',
+    state: node.state ?? (node.waiting ? 'waiting' : 'active'),
     waitingFor: node.waiting?.container ?? null,
     diskUsage: node.diskUsage ?? null,
     updatedAt: node.updatedAt,

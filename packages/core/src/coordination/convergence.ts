@@ -49,15 +49,15 @@ const converged = (status: NodeStatus, commit: string, fromRevision?: number) =>
   status.pendingHook === undefined &&
   (fromRevision === undefined || (status.revision ?? 0) >= fromRevision);
 
-/** ", which has not applied revision N yet (at M)" for a node serving the commit from before. */
+/** ", but has not applied revision N yet (at M)" for a node serving the commit from before. */
 function revisionNote(
-  status: NodeStatus | undefined,
+  lag: { readonly commit: string | undefined; readonly revision: number | undefined },
   commit: string,
   fromRevision?: number,
 ): string {
-  if (!status || fromRevision === undefined || status.commit !== commit) return '';
-  if ((status.revision ?? 0) >= fromRevision) return '';
-  return `, but has not applied revision ${fromRevision} yet (at ${status.revision ?? 'none'})`;
+  if (fromRevision === undefined || lag.commit !== commit) return '';
+  if ((lag.revision ?? 0) >= fromRevision) return '';
+  return `, but has not applied revision ${fromRevision} yet (at ${lag.revision ?? 'none'})`;
 }
 
 /** ", but its afterActivate of <target> fails" for a node whose hook is being retried. */
@@ -88,11 +88,7 @@ function timeoutError(
     ...(live.length < minNodes ? [`${live.length} live nodes of ${minNodes} required`] : []),
     ...lagging.map(
       (l) =>
-        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${revisionNote(
-          live.find((s) => s.nodeId === l.nodeId),
-          commit,
-          from,
-        )}${hookNote(live, l.nodeId)}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
+        `${l.nodeId} serves ${l.commit?.slice(0, 12) ?? 'nothing'}${revisionNote(l, commit, from)}${hookNote(live, l.nodeId)}${l.error ? ` (${l.error.kind}: ${l.error.message})` : ''}`,
     ),
   ];
   return coordinationError.convergenceTimeout({
@@ -154,10 +150,7 @@ export function waitForConvergence(
       });
       if (read.isOk()) {
         live = read.value.kvs.flatMap((kv) => decodeStatus(kv.value) ?? []);
-        if (
-          live.length >= minNodes &&
-          live.every((s) => converged(s, commit, options.fromRevision))
-        )
+        if (live.length >= minNodes && live.every((s) => converged(s, commit, from)))
           return ok(live);
       } else if (read.error.kind === 'Aborted') {
         return err(read.error);
