@@ -59,7 +59,9 @@ describe('parseRegistryUrl', () => {
         fc.integer({ min: 1, max: 65535 }),
         (labels, port) => {
           const host = labels.join('.');
-          fc.pre(!/(^|\.)\d+$/.test(host)); // a numeric last label makes it an IPv4 address to a URL parser
+          // A last label that is a number (decimal, or hex as `0x…`, even a bare `0x`) makes the
+          // host an IPv4 address to a URL parser (WHATWG's "ends in a number").
+          fc.pre(!/(^|\.)(\d+|0x[0-9a-f]*)$/i.test(host));
           expect(parseRegistryUrl(`${host}:${port}`)._unsafeUnwrap()).toMatchObject({
             hostname: host,
             port,
